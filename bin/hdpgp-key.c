@@ -1,0 +1,556 @@
+/*
+ * hdpgp-key: the key store.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hdpgp.h"
+
+enum {
+	OPT_PASSFILE = 256,
+	OPT_PASSFD,
+	OPT_ALIAS,
+	OPT_SECRET,
+	OPT_BINARY,
+	OPT_NAME,
+	OPT_EXPIRE,
+	OPT_ALGO,
+	OPT_NONE,
+	OPT_DAYS,
+};
+
+static const struct option longopts[] = {
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+	{ "passphrase-fd", required_argument, NULL, OPT_PASSFD },
+	{ "domain-alias", required_argument, NULL, OPT_ALIAS },
+	{ "secret", no_argument, NULL, OPT_SECRET },
+	{ "binary", no_argument, NULL, OPT_BINARY },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "expire", required_argument, NULL, OPT_EXPIRE },
+	{ "algo", required_argument, NULL, OPT_ALGO },
+	{ "none", no_argument, NULL, OPT_NONE },
+	{ "days", required_argument, NULL, OPT_DAYS },
+	{ NULL, 0, NULL, 0 }
+};
+
+static struct {
+	const char	*dir;
+	int		 json;
+	int		 quiet;
+	const char	*passfile;
+	int		 passfd;
+	const char	*alias;
+	int		 secret;
+	int		 binary;
+	const char	*name;
+	const char	*expire;
+	const char	*algo;
+	int		 none;
+	const char	*days;
+} opt = { .passfd = -1 };
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: %s [-jqV] [-d dir] [--passphrase-file file | "
+	    "--passphrase-fd fd]\n"
+	    "           command [argument ...]\n"
+	    "       import [--domain-alias domain] [file ...]\n"
+	    "       list [pattern]\n"
+	    "       show key\n"
+	    "       export [--secret] [--binary] key\n"
+	    "       delete key ...\n"
+	    "       generate address [--name name] [--expire period] "
+	    "[--algo algo]\n"
+	    "       passwd key\n"
+	    "       alias key domain | alias key --none\n"
+	    "       check [--days n]\n", getprogname());
+	exit(EX_USAGE);
+}
+
+/* The passphrase from --passphrase-file or -fd is read once, when needed. */
+static char *
+askpass(void *arg, const char *prompt)
+{
+	static char *cached;
+	static int done;
+	struct hd_error e;
+
+	(void)arg;
+	if (done)
+		return cached != NULL ? strdup(cached) : NULL;
+	if (opt.passfile != NULL || opt.passfd != -1) {
+		done = 1;
+		if ((opt.passfile != NULL ?
+		    hd_passphrase_file(opt.passfile, &cached, &e) :
+		    hd_passphrase_fd(opt.passfd, &cached, &e)) != 0)
+			errx(e.status, "%s", e.text);
+		return strdup(cached);
+	}
+	return hd_passphrase_tty(prompt);
+}
+
+static const struct hd_askpass ask = { askpass, NULL };
+
+static char *
+need_passphrase(const char *prompt, const char *what, int confirm)
+{
+	char *p, *again;
+
+	if ((p = askpass(NULL, prompt)) == NULL)
+		errx(EX_USAGE, "%s: passphrase required (--passphrase-file, "
+		    "--passphrase-fd or a terminal)", what);
+	if (confirm && opt.passfile == NULL && opt.passfd == -1) {
+		again = hd_passphrase_tty("Repeat passphrase: ");
+		if (again == NULL || strcmp(again, p) != 0)
+			errx(EX_USAGE, "%s: passphrases do not match", what);
+		hd_secure_free(again);
+	}
+	if (*p == '\0')
+		errx(EX_USAGE, "%s: empty passphrase", what);
+	return p;
+}
+
+static void
+print_json(char *s)
+{
+	printf("%s\n", s);
+	free(s);
+}
+
+static const char *
+date_or(int64_t t, const char *none, char *buf, size_t len)
+{
+	if (t == 0)
+		return none;
+	hd_time_date(t, buf, len);
+	return buf;
+}
+
+static char *
+emails(const struct hd_key *k)
+{
+	char *s = NULL, *n;
+	size_t i;
+
+	for (i = 0; i < k->nuid; i++) {
+		if (k->uid[i].email == NULL || k->uid[i].revoked)
+			continue;
+		if (asprintf(&n, "%s%s%s", s ? s : "", s ? "," : "",
+		    k->uid[i].email) == -1)
+			err(EX_OSERR, "asprintf");
+		free(s);
+		s = n;
+	}
+	return s != NULL ? s : strdup("(no email)");
+}
+
+static void
+print_line(const struct hd_key *k, time_t now)
+{
+	char c[16], x[16], *em, *safe;
+
+	em = emails(k);
+	safe = hd_sanitize(em);
+	printf("%s %s %-13s %s %-10s alias=%s pass=%s %s\n", k->fpr,
+	    k->secret ? "sec" : "pub", hd_key_status(k, now),
+	    date_or(k->created, "-", c, sizeof(c)),
+	    date_or(k->expires, "never", x, sizeof(x)),
+	    k->alias != NULL ? k->alias : "-", k->has_pass ? "yes" : "no",
+	    safe);
+	free(safe);
+	free(em);
+}
+
+static void
+print_caps(int caps)
+{
+	static const char *names[] = { "sign", "encrypt", "certify", "auth" };
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < 4; i++)
+		if (caps & (1 << i)) {
+			printf("%s%s", first ? "" : ",", names[i]);
+			first = 0;
+		}
+	if (first)
+		printf("-");
+}
+
+static void
+print_show(const struct hd_key *k, time_t now)
+{
+	char c[16], x[16], *safe;
+	size_t i;
+
+	printf("fingerprint  %s\n", k->fpr);
+	printf("keyid        %s\n", k->sub[0].keyid);
+	printf("status       %s\n", hd_key_status(k, now));
+	printf("type         %s\n", k->secret ? "secret" : "public");
+	printf("created      %s\n", date_or(k->created, "-", c, sizeof(c)));
+	printf("expires      %s\n", date_or(k->expires, "never", x,
+	    sizeof(x)));
+	printf("alias        %s\n", k->alias != NULL ? k->alias : "-");
+	printf("passphrase   %s\n", k->has_pass ? "stored" : "not stored");
+	for (i = 0; i < k->nuid; i++) {
+		safe = hd_sanitize(k->uid[i].uid);
+		printf("uid          %s%s\n", safe,
+		    k->uid[i].revoked ? " (revoked)" : "");
+		free(safe);
+	}
+	for (i = 0; i < k->nsub; i++) {
+		const struct hd_subkey *s = &k->sub[i];
+
+		printf("%s   %s %s ", i == 0 ? "primary  " : "subkey   ",
+		    s->fpr, s->algo != NULL ? s->algo : "?");
+		print_caps(s->caps);
+		printf(" created %s expires %s%s%s\n",
+		    date_or(s->created, "-", c, sizeof(c)),
+		    date_or(s->expires, "never", x, sizeof(x)),
+		    s->secret ? " secret" : "", s->revoked ? " revoked" : "");
+	}
+}
+
+static int
+cmd_import(struct hd_state *st, int argc, char **argv)
+{
+	static const char *how[] = { "imported", "secret-added", "updated",
+	    "unchanged" };
+	struct hd_import res;
+	struct hd_error e;
+	char *buf;
+	size_t len, i;
+	int n, rc, status = 0;
+
+	for (n = 0; n == 0 || n < argc; n++) {
+		const char *file = argc > 0 ? argv[n] : NULL;
+
+		if ((rc = hd_read_file(file, &buf, &len, &e)) == 0) {
+			rc = hd_key_import(st, buf, len, opt.alias, &ask, &res,
+			    &e);
+			free(buf);
+		}
+		if (rc != 0) {
+			warnx("%s: %s", file != NULL ? file : "stdin", e.text);
+			status = status ? status : rc;
+			continue;
+		}
+		for (i = 0; i < res.n; i++) {
+			if (opt.json)
+				continue;
+			printf("%s %-12s %s %s\n", res.item[i].fpr,
+			    how[res.item[i].how],
+			    res.item[i].secret ? "sec" : "pub",
+			    res.item[i].uid);
+			if (opt.quiet)
+				continue;
+			if (res.item[i].how == HD_IMPORT_UNCHANGED)
+				warnx("%s: already present", res.item[i].fpr);
+			if (res.item[i].warning != NULL)
+				warnx("%s: warning: %s", res.item[i].fpr,
+				    res.item[i].warning);
+		}
+		if (opt.json)
+			print_json(hd_import_json(&res));
+		hd_import_free(&res);
+	}
+	return status;
+}
+
+static int
+cmd_list(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_keyset ks, shown = { 0, NULL };
+	time_t now = time(NULL);
+	size_t i;
+
+	if (argc > 1)
+		usage();
+	if (hd_key_all(st, &ks) != 0)
+		errx(EX_IOERR, "cannot read the key index");
+	shown.key = ks.key;
+	for (i = 0; i < ks.n; i++) {
+		if (!hd_key_matches(&ks.key[i], argc ? argv[0] : NULL))
+			continue;
+		if (opt.json) {
+			/* Keep the matches in place for one JSON array. */
+			struct hd_key tmp = ks.key[shown.n];
+
+			ks.key[shown.n++] = ks.key[i];
+			ks.key[i] = tmp;
+		} else
+			print_line(&ks.key[i], now);
+	}
+	if (opt.json)
+		print_json(hd_keyset_json(&shown, now, 0));
+	hd_keyset_free(&ks);
+	return 0;
+}
+
+static int
+cmd_show(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_keyset ks;
+	struct hd_error e;
+	time_t now = time(NULL);
+	size_t i;
+	int rc;
+
+	if (argc != 1)
+		usage();
+	if ((rc = hd_key_find(st, argv[0], &ks, &e)) != 0)
+		errx(rc, "%s", e.text);
+	if (opt.json)
+		print_json(hd_keyset_json(&ks, now, 1));
+	else
+		for (i = 0; i < ks.n; i++) {
+			if (i > 0)
+				printf("\n");
+			print_show(&ks.key[i], now);
+		}
+	hd_keyset_free(&ks);
+	return 0;
+}
+
+static int
+cmd_export(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_error e;
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (argc != 1)
+		usage();
+	if ((rc = hd_key_export(st, argv[0], opt.secret, opt.binary, &buf,
+	    &len, &e)) != 0)
+		errx(rc, "%s", e.text);
+	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+		err(EX_IOERR, "stdout");
+	free(buf);
+	return 0;
+}
+
+static int
+cmd_delete(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_error e;
+	int i, rc, status = 0;
+
+	if (argc < 1)
+		usage();
+	for (i = 0; i < argc; i++)
+		if ((rc = hd_key_delete(st, argv[i], &e)) != 0) {
+			warnx("%s", e.text);
+			status = status ? status : rc;
+		} else if (!opt.quiet)
+			warnx("%s: deleted", argv[i]);
+	return status;
+}
+
+static int
+cmd_generate(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_error e;
+	char fpr[41], *pass, *prompt;
+	long expires = 0;
+	int rc;
+
+	if (argc != 1)
+		usage();
+	if (opt.expire != NULL && hd_parse_period(opt.expire, &expires) != 0)
+		errx(EX_USAGE, "%s: not a period (N, Nd, Nw, Nm, Ny or never)",
+		    opt.expire);
+	if (asprintf(&prompt, "New passphrase for %s: ", argv[0]) == -1)
+		err(EX_OSERR, "asprintf");
+	pass = need_passphrase(prompt, argv[0], 1);
+	free(prompt);
+	rc = hd_key_generate(st, argv[0], opt.name,
+	    opt.algo != NULL ? opt.algo : "ed25519", expires, pass, fpr, &e);
+	hd_secure_free(pass);
+	if (rc != 0)
+		errx(rc, "%s", e.text);
+	printf("%s\n", fpr);
+	return 0;
+}
+
+static int
+cmd_passwd(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_error e;
+	char *pass, *prompt;
+	int rc;
+
+	if (argc != 1)
+		usage();
+	if (asprintf(&prompt, "Passphrase for %s: ", argv[0]) == -1)
+		err(EX_OSERR, "asprintf");
+	pass = need_passphrase(prompt, argv[0], 0);
+	free(prompt);
+	rc = hd_key_passwd(st, argv[0], pass, &e);
+	hd_secure_free(pass);
+	if (rc != 0)
+		errx(rc, "%s", e.text);
+	if (!opt.quiet)
+		warnx("%s: passphrase stored", argv[0]);
+	return 0;
+}
+
+static int
+cmd_alias(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_error e;
+	int rc;
+
+	if (argc != (opt.none ? 1 : 2))
+		usage();
+	if ((rc = hd_key_alias(st, argv[0], opt.none ? NULL : argv[1],
+	    &e)) != 0)
+		errx(rc, "%s", e.text);
+	return 0;
+}
+
+static int
+cmd_check(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_keyset ks, due = { 0, NULL };
+	const char *errstr;
+	time_t now = time(NULL);
+	long long days = HD_EXPIRING_DAYS;
+	size_t i;
+
+	(void)argv;
+	if (argc != 0)
+		usage();
+	if (opt.days != NULL) {
+		days = strtonum(opt.days, 0, 36500, &errstr);
+		if (errstr != NULL)
+			errx(EX_USAGE, "--days %s: %s", opt.days, errstr);
+	}
+	if (hd_key_all(st, &ks) != 0)
+		errx(EX_IOERR, "cannot read the key index");
+	due.key = ks.key;
+	for (i = 0; i < ks.n; i++) {
+		struct hd_key tmp;
+
+		if (ks.key[i].revoked || ks.key[i].expires == 0 ||
+		    ks.key[i].expires > now + days * 86400)
+			continue;
+		tmp = ks.key[due.n];
+		ks.key[due.n++] = ks.key[i];
+		ks.key[i] = tmp;
+	}
+	if (opt.json)
+		print_json(hd_keyset_json(&due, now, 0));
+	else
+		for (i = 0; i < due.n; i++)
+			print_line(&due.key[i], now);
+	hd_keyset_free(&ks);
+	return due.n > 0 ? 1 : 0;
+}
+
+static const struct {
+	const char	*name;
+	int		 create;	/* writes: make the state if missing */
+	int		(*fn)(struct hd_state *, int, char **);
+} cmds[] = {
+	{ "import", 1, cmd_import },
+	{ "list", 0, cmd_list },
+	{ "show", 0, cmd_show },
+	{ "export", 1, cmd_export },
+	{ "delete", 1, cmd_delete },
+	{ "generate", 1, cmd_generate },
+	{ "passwd", 1, cmd_passwd },
+	{ "alias", 1, cmd_alias },
+	{ "check", 0, cmd_check },
+};
+
+int
+main(int argc, char *argv[])
+{
+	struct hd_state *st;
+	struct hd_error e;
+	const char *errstr;
+	size_t i;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "d:hjqV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			opt.dir = optarg;
+			break;
+		case 'j':
+			opt.json = 1;
+			break;
+		case 'q':
+			opt.quiet = 1;
+			break;
+		case 'V':
+			printf("%s %s\n", getprogname(), PACKAGE_VERSION);
+			return 0;
+		case OPT_PASSFILE:
+			opt.passfile = optarg;
+			break;
+		case OPT_PASSFD:
+			opt.passfd = strtonum(optarg, 0, 1024, &errstr);
+			if (errstr != NULL)
+				errx(EX_USAGE, "--passphrase-fd %s: %s",
+				    optarg, errstr);
+			break;
+		case OPT_ALIAS:
+			opt.alias = optarg;
+			break;
+		case OPT_SECRET:
+			opt.secret = 1;
+			break;
+		case OPT_BINARY:
+			opt.binary = 1;
+			break;
+		case OPT_NAME:
+			opt.name = optarg;
+			break;
+		case OPT_EXPIRE:
+			opt.expire = optarg;
+			break;
+		case OPT_ALGO:
+			opt.algo = optarg;
+			break;
+		case OPT_NONE:
+			opt.none = 1;
+			break;
+		case OPT_DAYS:
+			opt.days = optarg;
+			break;
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0]))
+		usage();
+	if ((rc = hd_state_open(&st, opt.dir, cmds[i].create, &e)) != 0)
+		errx(rc, "%s", e.text);
+	rc = cmds[i].fn(st, argc - 1, argv + 1);
+	hd_state_close(st);
+	return rc;
+}

@@ -1,0 +1,209 @@
+/*
+ * hdpgp.h: the one header the tools include.
+ *
+ * The library never exits and never writes to stdout: every call that can
+ * fail returns a status from the table below and leaves a one-line text in a
+ * struct hd_error, which the tool prints once.  Strings the library returns
+ * are allocated with malloc(3) and freed by the caller with free(3).
+ */
+#ifndef HDPGP_H
+#define HDPGP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sysexits.h>
+#include <time.h>
+
+/* Exit statuses shared by every tool (SPEC §2); the rest are sysexits(3). */
+#define HD_OK		0
+#define HD_BAD		1	/* bad signature, decryption failed */
+#define HD_NONE		2	/* not signed, not encrypted */
+#define HD_UNTRUSTED	3	/* signature cannot be fully trusted */
+
+struct hd_error {
+	int	status;
+	char	text[1024];
+};
+
+/*
+ * A passphrase source: the tool's way of asking for a passphrase (file,
+ * descriptor or terminal) when the library finds that it needs one.
+ * get() returns a malloc'd string or NULL when none can be had.
+ */
+struct hd_askpass {
+	char	*(*get)(void *arg, const char *prompt);
+	void	*arg;
+};
+
+/* util.c */
+int	 hd_error_set(struct hd_error *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+char	*hd_sanitize(const char *);
+char	*hd_addr_normalize(const char *);
+char	*hd_addr_domain(const char *);
+void	 hd_time_iso(time_t, char *, size_t);
+void	 hd_time_date(time_t, char *, size_t);
+int	 hd_parse_period(const char *, long *);
+int	 hd_read_file(const char *, char **, size_t *, struct hd_error *);
+int	 hd_read_fd(int, char **, size_t *, struct hd_error *);
+int	 hd_passphrase_file(const char *, char **, struct hd_error *);
+int	 hd_passphrase_fd(int, char **, struct hd_error *);
+char	*hd_passphrase_tty(const char *);
+void	 hd_secure_free(char *);
+int	 hd_is_fpr(const char *);
+int	 hd_is_keyid(const char *);
+
+/* state.c: the state directory and state.tdb */
+struct hd_state;
+
+#define HD_STATE_VERSION	1
+
+int	 hd_state_open(struct hd_state **, const char *, int,
+	    struct hd_error *);
+void	 hd_state_close(struct hd_state *);
+const char *hd_state_dir(const struct hd_state *);
+const char *hd_state_gnupg(const struct hd_state *);
+int	 hd_state_fetch(struct hd_state *, const char *, char **, size_t *);
+int	 hd_state_store(struct hd_state *, const char *, const char *, size_t);
+int	 hd_state_delete(struct hd_state *, const char *);
+int	 hd_state_begin(struct hd_state *, struct hd_error *);
+int	 hd_state_commit(struct hd_state *, struct hd_error *);
+void	 hd_state_cancel(struct hd_state *);
+int	 hd_state_lock(struct hd_state *, const char *);
+void	 hd_state_unlock(struct hd_state *, const char *);
+int	 hd_state_each(struct hd_state *, const char *,
+	    int (*)(const char *, const char *, size_t, void *), void *);
+
+/* keyring.c: every OpenPGP operation, through gpgme */
+struct hd_gpg;
+
+#define HD_CAP_SIGN	0x01
+#define HD_CAP_ENCRYPT	0x02
+#define HD_CAP_CERTIFY	0x04
+#define HD_CAP_AUTH	0x08
+
+struct hd_subkey {
+	char		 fpr[41];
+	char		 keyid[17];
+	char		*algo;
+	unsigned	 length;
+	int		 caps;
+	int		 secret;
+	int		 revoked;
+	int64_t		 created;
+	int64_t		 expires;	/* 0: never */
+};
+
+struct hd_uid {
+	char		*uid;
+	char		*email;		/* normalised, NULL if none */
+	int		 revoked;
+};
+
+struct hd_key {
+	char		 fpr[41];
+	int64_t		 created;
+	int64_t		 expires;	/* 0: never */
+	int		 secret;
+	int		 revoked;
+	int		 disabled;
+	size_t		 nsub;
+	struct hd_subkey *sub;		/* sub[0] is the primary key */
+	size_t		 nuid;
+	struct hd_uid	*uid;
+	char		*alias;		/* domain alias, NULL if none */
+	int		 has_pass;	/* a passphrase is stored */
+};
+
+struct hd_keyset {
+	size_t		 n;
+	struct hd_key	*key;
+};
+
+enum hd_import_how {
+	HD_IMPORT_NEW,
+	HD_IMPORT_UPGRADED,	/* secret half added to a known public key */
+	HD_IMPORT_UPDATED,	/* new user IDs, subkeys or signatures */
+	HD_IMPORT_UNCHANGED,
+};
+
+int	 hd_gpg_open(struct hd_gpg **, struct hd_state *, struct hd_error *);
+void	 hd_gpg_close(struct hd_gpg *);
+void	 hd_gpg_set_passphrase(struct hd_gpg *, const char *);
+int	 hd_gpg_scan(struct hd_gpg *, const char *, size_t, struct hd_keyset *,
+	    struct hd_error *);
+int	 hd_gpg_import(struct hd_gpg *, const char *, size_t,
+	    struct hd_keyset *, enum hd_import_how **, struct hd_error *);
+int	 hd_gpg_keys(struct hd_gpg *, char **, size_t, struct hd_keyset *,
+	    struct hd_error *);
+int	 hd_gpg_try_secret(struct hd_gpg *, const struct hd_key *,
+	    const char *, int *, struct hd_error *);
+int	 hd_gpg_scratch(struct hd_state *, struct hd_gpg **, struct hd_error *);
+void	 hd_gpg_scratch_close(struct hd_gpg *);
+int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
+	    size_t *, struct hd_error *);
+int	 hd_gpg_delete(struct hd_gpg *, const char *, struct hd_error *);
+int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
+	    char *, struct hd_error *);
+
+/* keystore.c: the key index in state.tdb */
+#define HD_EXPIRING_DAYS	30
+
+struct hd_import {
+	size_t		 n;
+	struct {
+		char	 fpr[41];
+		enum hd_import_how how;
+		char	*uid;
+		int	 secret;
+		char	*warning;	/* NULL if none */
+	}		*item;
+};
+
+int	 hd_key_import(struct hd_state *, const char *, size_t, const char *,
+	    const struct hd_askpass *, struct hd_import *, struct hd_error *);
+void	 hd_import_free(struct hd_import *);
+char	*hd_import_json(const struct hd_import *);
+int	 hd_key_get(struct hd_state *, const char *, struct hd_key *);
+int	 hd_key_find(struct hd_state *, const char *, struct hd_keyset *,
+	    struct hd_error *);
+int	 hd_key_resolve(struct hd_state *, const char *, struct hd_key *,
+	    struct hd_error *);
+int	 hd_key_all(struct hd_state *, struct hd_keyset *);
+int	 hd_key_delete(struct hd_state *, const char *, struct hd_error *);
+int	 hd_key_export(struct hd_state *, const char *, int, int, char **,
+	    size_t *, struct hd_error *);
+int	 hd_key_generate(struct hd_state *, const char *, const char *,
+	    const char *, long, const char *, char *, struct hd_error *);
+int	 hd_key_passwd(struct hd_state *, const char *, const char *,
+	    struct hd_error *);
+int	 hd_key_alias(struct hd_state *, const char *, const char *,
+	    struct hd_error *);
+int	 hd_key_passphrase(struct hd_state *, const char *, char **);
+const char *hd_key_status(const struct hd_key *, time_t);
+int	 hd_key_matches(const struct hd_key *, const char *);
+char	*hd_key_json(const struct hd_key *, time_t, int);
+char	*hd_keyset_json(const struct hd_keyset *, time_t, int);
+void	 hd_key_free(struct hd_key *);
+void	 hd_keyset_free(struct hd_keyset *);
+
+/* log.c: the security log in state.tdb */
+struct hd_logrec {
+	time_t		 time;
+	const char	*direction;	/* "in", "out" or "-" */
+	const char	*action;
+	const char	*result;	/* "success", "failed", "skipped" */
+	const char	*message_id;
+	const char	*from;
+	const char	*to;
+	const char	*group;
+	const char	*keys;
+	const char	*comment;
+};
+
+int	 hd_log_append(struct hd_state *, const struct hd_logrec *,
+	    struct hd_error *);
+int	 hd_log_last(struct hd_state *, size_t,
+	    int (*)(const char *, void *), void *);
+
+#endif

@@ -1,0 +1,593 @@
+/*
+ * keyring.c: every OpenPGP operation, through gpgme.  The only file that
+ * includes <gpgme.h>.
+ *
+ * gpgme is set up lean (PERFORMANCE.md): the disable-gpgconf flag and no
+ * engine-info queries leave one "gpg --version" per process.  gpg always
+ * gets fingerprints, never addresses, and passphrases reach gpg-agent only
+ * through the loopback pinentry callback, never argv or the environment.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gpgme.h>
+
+#include "hdpgp.h"
+
+struct hd_gpg {
+	gpgme_ctx_t	 ctx;
+	char		*home;
+	char		*pass;		/* what the callback answers */
+	int		 asked;		/* times gpg asked for it */
+	int		 scratch;	/* home is ours to remove */
+};
+
+static int
+init_gpgme(struct hd_error *e)
+{
+	static int done;
+
+	if (done)
+		return 0;
+	/* Must come before gpgme_check_version: no gpgconf, no gpgsm. */
+	gpgme_set_global_flag("disable-gpgconf", "1");
+	if (gpgme_check_version("1.18.0") == NULL)
+		return hd_error_set(e, EX_UNAVAILABLE,
+		    "gpgme 1.18 or later is needed");
+	done = 1;
+	return 0;
+}
+
+/* gpgme's errors in the sysexits table and plain words. */
+static int
+gpg_fail(struct hd_error *e, gpgme_error_t err, const char *what)
+{
+	int status;
+
+	switch (gpgme_err_code(err)) {
+	case GPG_ERR_BAD_PASSPHRASE:
+		return hd_error_set(e, EX_DATAERR, "%s: passphrase is invalid",
+		    what);
+	case GPG_ERR_NO_PASSPHRASE:
+		return hd_error_set(e, EX_DATAERR, "%s: passphrase required",
+		    what);
+	case GPG_ERR_NO_AGENT:
+	case GPG_ERR_AGENT:
+	case GPG_ERR_ASS_CONNECT_FAILED:
+	case GPG_ERR_TIMEOUT:
+	case GPG_ERR_LOCKED:
+		status = EX_TEMPFAIL;
+		break;
+	case GPG_ERR_ENOENT:
+	case GPG_ERR_INV_ENGINE:
+		status = EX_UNAVAILABLE;
+		break;
+	case GPG_ERR_NO_DATA:
+	case GPG_ERR_INV_DATA:
+	case GPG_ERR_BAD_DATA:
+		status = EX_DATAERR;
+		break;
+	default:
+		status = EX_SOFTWARE;
+	}
+	return hd_error_set(e, status, "%s: %s", what, gpgme_strerror(err));
+}
+
+/*
+ * gpg asks through the loopback pinentry.  Asked again after a wrong
+ * answer, give up instead of looping: the stored passphrase will not get
+ * better.
+ */
+static gpgme_error_t
+passphrase_cb(void *hook, const char *hint, const char *info, int bad, int fd)
+{
+	struct hd_gpg *g = hook;
+
+	(void)hint;
+	(void)info;
+	g->asked++;
+	if (bad)
+		return gpg_error(GPG_ERR_BAD_PASSPHRASE);
+	if (g->pass == NULL)
+		return gpg_error(GPG_ERR_NO_PASSPHRASE);
+	if (gpgme_io_writen(fd, g->pass, strlen(g->pass)) != 0 ||
+	    gpgme_io_writen(fd, "\n", 1) != 0)
+		return gpg_error_from_syserror();
+	return 0;
+}
+
+static int
+gpg_new(struct hd_gpg **out, const char *home, struct hd_error *e)
+{
+	struct hd_gpg *g;
+	gpgme_error_t err;
+	int rc;
+
+	if ((rc = init_gpgme(e)) != 0)
+		return rc;
+	g = g_new0(struct hd_gpg, 1);
+	g->home = g_strdup(home);
+	if ((err = gpgme_new(&g->ctx)) == 0)
+		err = gpgme_set_protocol(g->ctx, GPGME_PROTOCOL_OpenPGP);
+	if (err == 0)
+		err = gpgme_ctx_set_engine_info(g->ctx, GPGME_PROTOCOL_OpenPGP,
+		    NULL, home);
+	if (err == 0)
+		err = gpgme_set_pinentry_mode(g->ctx,
+		    GPGME_PINENTRY_MODE_LOOPBACK);
+	if (err != 0) {
+		gpg_fail(e, err, "gpgme");
+		hd_gpg_close(g);
+		return e->status;
+	}
+	gpgme_set_passphrase_cb(g->ctx, passphrase_cb, g);
+	/* No dirmngr, no keyserver: mail never makes us go online. */
+	gpgme_set_offline(g->ctx, 1);
+	*out = g;
+	return 0;
+}
+
+int
+hd_gpg_open(struct hd_gpg **out, struct hd_state *st, struct hd_error *e)
+{
+	return gpg_new(out, hd_state_gnupg(st), e);
+}
+
+void
+hd_gpg_close(struct hd_gpg *g)
+{
+	if (g == NULL)
+		return;
+	if (g->ctx != NULL)
+		gpgme_release(g->ctx);
+	hd_secure_free(g->pass);
+	g_free(g->home);
+	g_free(g);
+}
+
+void
+hd_gpg_set_passphrase(struct hd_gpg *g, const char *pass)
+{
+	hd_secure_free(g->pass);
+	g->pass = pass != NULL ? g_strdup(pass) : NULL;
+	g->asked = 0;
+}
+
+static void
+convert_key(gpgme_key_t k, struct hd_key *out)
+{
+	gpgme_subkey_t s;
+	gpgme_user_id_t u;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	g_strlcpy(out->fpr, k->subkeys->fpr, sizeof(out->fpr));
+	out->created = k->subkeys->timestamp;
+	out->expires = k->subkeys->expires;
+	out->secret = k->secret;
+	out->revoked = k->revoked;
+	out->disabled = k->disabled;
+	for (s = k->subkeys, n = 0; s != NULL; s = s->next)
+		n++;
+	out->sub = g_new0(struct hd_subkey, n);
+	for (s = k->subkeys; s != NULL; s = s->next) {
+		struct hd_subkey *o = &out->sub[out->nsub++];
+
+		g_strlcpy(o->fpr, s->fpr != NULL ? s->fpr : "",
+		    sizeof(o->fpr));
+		g_strlcpy(o->keyid, s->keyid, sizeof(o->keyid));
+		o->algo = gpgme_pubkey_algo_string(s);
+		o->length = s->length;
+		o->caps = (s->can_sign ? HD_CAP_SIGN : 0) |
+		    (s->can_encrypt ? HD_CAP_ENCRYPT : 0) |
+		    (s->can_certify ? HD_CAP_CERTIFY : 0) |
+		    (s->can_authenticate ? HD_CAP_AUTH : 0);
+		o->secret = s->secret;
+		o->revoked = s->revoked;
+		o->created = s->timestamp;
+		o->expires = s->expires;
+	}
+	for (u = k->uids, n = 0; u != NULL; u = u->next)
+		n++;
+	out->uid = g_new0(struct hd_uid, n);
+	for (u = k->uids; u != NULL; u = u->next) {
+		struct hd_uid *o = &out->uid[out->nuid++];
+
+		o->uid = g_strdup(u->uid != NULL ? u->uid : "");
+		o->email = u->email != NULL && *u->email != '\0' ?
+		    hd_addr_normalize(u->email) : NULL;
+		o->revoked = u->revoked;
+	}
+}
+
+static void
+keyset_add(struct hd_keyset *ks, gpgme_key_t k)
+{
+	ks->key = g_renew(struct hd_key, ks->key, ks->n + 1);
+	convert_key(k, &ks->key[ks->n++]);
+}
+
+static int
+collect(struct hd_gpg *g, struct hd_keyset *ks, const char *what,
+    struct hd_error *e)
+{
+	gpgme_key_t k;
+	gpgme_error_t err;
+
+	while ((err = gpgme_op_keylist_next(g->ctx, &k)) == 0) {
+		if (k->subkeys != NULL && k->subkeys->fpr != NULL)
+			keyset_add(ks, k);
+		gpgme_key_unref(k);
+	}
+	if (gpgme_err_code(err) != GPG_ERR_EOF) {
+		gpgme_op_keylist_end(g->ctx);
+		return gpg_fail(e, err, what);
+	}
+	return 0;
+}
+
+/* The keys in some data, as gpg would import them, without importing. */
+int
+hd_gpg_scan(struct hd_gpg *g, const char *buf, size_t len,
+    struct hd_keyset *ks, struct hd_error *e)
+{
+	gpgme_data_t d;
+	gpgme_error_t err;
+	int rc;
+
+	memset(ks, 0, sizeof(*ks));
+	if ((err = gpgme_data_new_from_mem(&d, buf, len, 0)) != 0)
+		return gpg_fail(e, err, "import");
+	gpgme_set_keylist_mode(g->ctx, GPGME_KEYLIST_MODE_LOCAL);
+	err = gpgme_op_keylist_from_data_start(g->ctx, d, 0);
+	rc = err != 0 ? gpg_fail(e, err, "import") : collect(g, ks, "import",
+	    e);
+	gpgme_data_release(d);
+	/* gpg says "no data" when the input holds no key at all. */
+	if (rc == EX_DATAERR || (rc == 0 && ks->n == 0)) {
+		hd_keyset_free(ks);
+		return hd_error_set(e, EX_DATAERR,
+		    "no OpenPGP key found in the input");
+	}
+	return rc;
+}
+
+int
+hd_gpg_import(struct hd_gpg *g, const char *buf, size_t len,
+    struct hd_keyset *ks, enum hd_import_how **how, struct hd_error *e)
+{
+	gpgme_data_t d;
+	gpgme_error_t err;
+	gpgme_import_result_t r;
+	gpgme_import_status_t is;
+	GPtrArray *fprs;
+	GArray *flags;
+	size_t i;
+	int rc = 0;
+
+	if ((err = gpgme_data_new_from_mem(&d, buf, len, 0)) != 0)
+		return gpg_fail(e, err, "import");
+	flags = g_array_new(FALSE, TRUE, sizeof(unsigned));
+	err = gpgme_op_import(g->ctx, d);
+	gpgme_data_release(d);
+	if (err != 0) {
+		g_array_free(flags, TRUE);
+		return gpg_fail(e, err, "import");
+	}
+	/* The result goes with the next operation: keep what we need. */
+	r = gpgme_op_import_result(g->ctx);
+	fprs = g_ptr_array_new_with_free_func(g_free);
+	for (is = r->imports; is != NULL; is = is->next) {
+		if (is->fpr == NULL || is->result != 0)
+			continue;
+		for (i = 0; i < fprs->len; i++)
+			if (strcmp(fprs->pdata[i], is->fpr) == 0)
+				break;
+		if (i == fprs->len) {
+			g_ptr_array_add(fprs, g_strdup(is->fpr));
+			g_array_append_val(flags, is->status);
+		} else
+			g_array_index(flags, unsigned, i) |= is->status;
+	}
+	if (fprs->len == 0) {
+		g_ptr_array_free(fprs, TRUE);
+		g_array_free(flags, TRUE);
+		return hd_error_set(e, EX_DATAERR,
+		    "no OpenPGP key could be imported");
+	}
+	rc = hd_gpg_keys(g, (char **)fprs->pdata, fprs->len, ks, e);
+	if (rc == 0) {
+		*how = g_new0(enum hd_import_how, ks->n);
+		for (i = 0; i < ks->n; i++) {
+			unsigned f = 0;
+			size_t j;
+
+			for (j = 0; j < fprs->len; j++)
+				if (strcmp(fprs->pdata[j], ks->key[i].fpr) == 0)
+					f = g_array_index(flags, unsigned, j);
+			if (f == 0)
+				(*how)[i] = HD_IMPORT_UNCHANGED;
+			else if (f & GPGME_IMPORT_NEW)
+				(*how)[i] = HD_IMPORT_NEW;
+			else if (f & GPGME_IMPORT_SECRET)
+				(*how)[i] = HD_IMPORT_UPGRADED;
+			else
+				(*how)[i] = HD_IMPORT_UPDATED;
+		}
+	}
+	g_array_free(flags, TRUE);
+	g_ptr_array_free(fprs, TRUE);
+	return rc;
+}
+
+/* The keys with these fingerprints as gpg now has them, secret or not. */
+int
+hd_gpg_keys(struct hd_gpg *g, char **fprs, size_t n, struct hd_keyset *ks,
+    struct hd_error *e)
+{
+	const char **pat;
+	gpgme_error_t err;
+	int rc;
+
+	memset(ks, 0, sizeof(*ks));
+	pat = g_new0(const char *, n + 1);
+	memcpy(pat, fprs, n * sizeof(*pat));
+	gpgme_set_keylist_mode(g->ctx, GPGME_KEYLIST_MODE_LOCAL |
+	    GPGME_KEYLIST_MODE_WITH_SECRET);
+	err = gpgme_op_keylist_ext_start(g->ctx, pat, 0, 0);
+	g_free(pat);
+	rc = err != 0 ? gpg_fail(e, err, "keylist") : collect(g, ks,
+	    "keylist", e);
+	if (rc != 0)
+		hd_keyset_free(ks);
+	return rc;
+}
+
+static int
+get_key(struct hd_gpg *g, const char *fpr, int secret, gpgme_key_t *k,
+    struct hd_error *e)
+{
+	gpgme_error_t err;
+
+	gpgme_set_keylist_mode(g->ctx, GPGME_KEYLIST_MODE_LOCAL);
+	err = gpgme_get_key(g->ctx, fpr, k, secret);
+	if (gpgme_err_code(err) == GPG_ERR_EOF)
+		return hd_error_set(e, EX_NOINPUT, "%s: no %s key in the "
+		    "keyring", fpr, secret ? "secret" : "public");
+	return err != 0 ? gpg_fail(e, err, fpr) : 0;
+}
+
+static int
+take_data(gpgme_data_t d, char **buf, size_t *len)
+{
+	char *p;
+
+	p = gpgme_data_release_and_get_mem(d, len);
+	*buf = g_malloc(*len + 1);
+	if (*len > 0)
+		memcpy(*buf, p, *len);
+	(*buf)[*len] = '\0';
+	gpgme_free(p);
+	return 0;
+}
+
+/*
+ * Prove that pass unlocks the secret key: sign a few bytes, or, for a key
+ * that cannot sign, encrypt to it and decrypt.  gpg-agent runs with no
+ * cache, so the answer is never an earlier passphrase's.  *unprotected is
+ * set when gpg never asked.
+ */
+int
+hd_gpg_try_secret(struct hd_gpg *g, const struct hd_key *key,
+    const char *pass, int *unprotected, struct hd_error *e)
+{
+	gpgme_key_t k = NULL, rcp[2] = { NULL, NULL };
+	gpgme_data_t in = NULL, out = NULL, plain = NULL;
+	gpgme_error_t err;
+	size_t i;
+	int sign = 0, rc;
+
+	for (i = 0; i < key->nsub; i++)
+		if (key->sub[i].secret && (key->sub[i].caps & HD_CAP_SIGN))
+			sign = 1;
+	if ((rc = get_key(g, key->fpr, 1, &k, e)) != 0)
+		return rc;
+	hd_gpg_set_passphrase(g, pass);
+	err = gpgme_data_new_from_mem(&in, "hdpgp\n", 6, 0);
+	if (err == 0)
+		err = gpgme_data_new(&out);
+	if (err == 0 && sign) {
+		gpgme_signers_clear(g->ctx);
+		err = gpgme_signers_add(g->ctx, k);
+		if (err == 0)
+			err = gpgme_op_sign(g->ctx, in, out,
+			    GPGME_SIG_MODE_DETACH);
+		gpgme_signers_clear(g->ctx);
+	} else if (err == 0) {
+		rcp[0] = k;
+		err = gpgme_op_encrypt(g->ctx, rcp, GPGME_ENCRYPT_ALWAYS_TRUST,
+		    in, out);
+		if (err == 0)
+			err = gpgme_data_new(&plain);
+		if (err == 0) {
+			gpgme_data_seek(out, 0, SEEK_SET);
+			err = gpgme_op_decrypt(g->ctx, out, plain);
+		}
+	}
+	*unprotected = err == 0 && g->asked == 0;
+	hd_gpg_set_passphrase(g, NULL);
+	if (err != 0)
+		rc = gpg_fail(e, err, key->fpr);
+	gpgme_data_release(in);
+	gpgme_data_release(out);
+	gpgme_data_release(plain);
+	gpgme_key_unref(k);
+	return rc;
+}
+
+/*
+ * A throw-away GnuPG home inside the state directory, to check secret
+ * keys before they reach the real keyring: an import is then all or
+ * nothing, whatever the passphrase turns out to be.
+ */
+int
+hd_gpg_scratch(struct hd_state *st, struct hd_gpg **out, struct hd_error *e)
+{
+	char *tmpl, *conf;
+	int rc;
+
+	tmpl = g_build_filename(hd_state_dir(st), "scratch.XXXXXX", NULL);
+	if (g_mkdtemp_full(tmpl, 0700) == NULL) {
+		rc = hd_error_set(e, EX_CANTCREAT, "%s: %s", tmpl,
+		    strerror(errno));
+		g_free(tmpl);
+		return rc;
+	}
+	conf = g_build_filename(tmpl, "gpg-agent.conf", NULL);
+	g_file_set_contents(conf, "allow-loopback-pinentry\n"
+	    "default-cache-ttl 0\nmax-cache-ttl 0\n", -1, NULL);
+	g_free(conf);
+	rc = gpg_new(out, tmpl, e);
+	if (rc == 0)
+		(*out)->scratch = 1;
+	g_free(tmpl);
+	return rc;
+}
+
+static void
+remove_tree(const char *path)
+{
+	GDir *dir;
+	const char *name;
+
+	if ((dir = g_dir_open(path, 0, NULL)) != NULL) {
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			char *p = g_build_filename(path, name, NULL);
+
+			if (g_file_test(p, G_FILE_TEST_IS_DIR) &&
+			    !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+				remove_tree(p);
+			else
+				g_unlink(p);
+			g_free(p);
+		}
+		g_dir_close(dir);
+	}
+	g_rmdir(path);
+}
+
+/* Stops the scratch home's gpg-agent and removes the home. */
+void
+hd_gpg_scratch_close(struct hd_gpg *g)
+{
+	char *argv[6];
+
+	if (g == NULL)
+		return;
+	if (g->scratch) {
+		argv[0] = g_strdup("gpgconf");
+		argv[1] = g_strdup("--homedir");
+		argv[2] = g_strdup(g->home);
+		argv[3] = g_strdup("--kill");
+		argv[4] = g_strdup("gpg-agent");
+		argv[5] = NULL;
+		g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+		    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+		    NULL, NULL, NULL, NULL, NULL, NULL);
+		for (size_t i = 0; i < 5; i++)
+			g_free(argv[i]);
+		remove_tree(g->home);
+	}
+	hd_gpg_close(g);
+}
+
+int
+hd_gpg_export(struct hd_gpg *g, const char *fpr, int secret, int binary,
+    char **buf, size_t *len, struct hd_error *e)
+{
+	gpgme_data_t d;
+	gpgme_error_t err;
+	gpgme_export_mode_t mode;
+
+	if ((err = gpgme_data_new(&d)) != 0)
+		return gpg_fail(e, err, fpr);
+	gpgme_set_armor(g->ctx, !binary);
+	mode = secret ? GPGME_EXPORT_MODE_SECRET : GPGME_EXPORT_MODE_MINIMAL;
+	err = gpgme_op_export(g->ctx, fpr, mode, d);
+	gpgme_set_armor(g->ctx, 0);
+	if (err != 0) {
+		gpgme_data_release(d);
+		return gpg_fail(e, err, fpr);
+	}
+	take_data(d, buf, len);
+	if (*len == 0) {
+		g_free(*buf);
+		return hd_error_set(e, EX_SOFTWARE, "%s: gpg exported nothing",
+		    fpr);
+	}
+	return 0;
+}
+
+int
+hd_gpg_delete(struct hd_gpg *g, const char *fpr, struct hd_error *e)
+{
+	gpgme_key_t k;
+	gpgme_error_t err;
+	int rc;
+
+	if ((rc = get_key(g, fpr, 0, &k, e)) != 0)
+		return rc == EX_NOINPUT ? 0 : rc;
+	err = gpgme_op_delete_ext(g->ctx, k,
+	    GPGME_DELETE_ALLOW_SECRET | GPGME_DELETE_FORCE);
+	gpgme_key_unref(k);
+	return err != 0 ? gpg_fail(e, err, fpr) : 0;
+}
+
+/*
+ * A new key: a signing primary and an encryption subkey, both with the
+ * same validity, protected by the passphrase set with
+ * hd_gpg_set_passphrase.  The fingerprint goes to fpr[41].
+ */
+int
+hd_gpg_generate(struct hd_gpg *g, const char *uid, const char *algo,
+    long expires, char *fpr, struct hd_error *e)
+{
+	gpgme_genkey_result_t r;
+	gpgme_key_t k = NULL;
+	gpgme_error_t err;
+	const char *prim, *sub;
+	unsigned flags;
+	int rc;
+
+	if (strcmp(algo, "ed25519") == 0) {
+		prim = "ed25519";
+		sub = "cv25519";
+	} else if (strcmp(algo, "rsa3072") == 0 ||
+	    strcmp(algo, "rsa4096") == 0) {
+		prim = sub = algo;
+	} else
+		return hd_error_set(e, EX_USAGE, "%s: unknown algorithm", algo);
+	flags = expires == 0 ? GPGME_CREATE_NOEXPIRE : 0;
+	if (g->pass == NULL)
+		flags |= GPGME_CREATE_NOPASSWD;
+	err = gpgme_op_createkey(g->ctx, uid, prim, 0, expires, NULL,
+	    flags | GPGME_CREATE_SIGN | GPGME_CREATE_CERT);
+	if (err != 0)
+		return gpg_fail(e, err, uid);
+	r = gpgme_op_genkey_result(g->ctx);
+	if (r == NULL || r->fpr == NULL)
+		return hd_error_set(e, EX_SOFTWARE, "%s: gpg made no key", uid);
+	g_strlcpy(fpr, r->fpr, 41);
+	if ((rc = get_key(g, fpr, 1, &k, e)) != 0)
+		return rc;
+	err = gpgme_op_createsubkey(g->ctx, k, sub, 0, expires,
+	    flags | GPGME_CREATE_ENCR);
+	gpgme_key_unref(k);
+	return err != 0 ? gpg_fail(e, err, fpr) : 0;
+}

@@ -1,0 +1,1113 @@
+/*
+ * keystore.c: the key index in state.tdb, and the key store operations
+ * built on it and on keyring.c.
+ *
+ * The index lets every tool find keys by address without starting gpg
+ * (SPEC §2):
+ *	key:<FPR>	the key as JSON (struct hd_key)
+ *	addr:<address>	fingerprints of keys with a valid user ID for it
+ *	alias:<domain>	fingerprints of keys with that domain alias
+ *	id:<KEYID>	primary fingerprint of a key or subkey ID, or of a
+ *			subkey fingerprint
+ *	pass:<FPR>	the stored passphrase
+ * A list record holds fingerprints one per line.  Every change to the
+ * index is one transaction.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "hdpgp.h"
+
+static const char *cap_names[] = { "sign", "encrypt", "certify", "auth" };
+
+void
+hd_key_free(struct hd_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->nsub; i++)
+		g_free(k->sub[i].algo);
+	for (i = 0; i < k->nuid; i++) {
+		g_free(k->uid[i].uid);
+		g_free(k->uid[i].email);
+	}
+	g_free(k->sub);
+	g_free(k->uid);
+	g_free(k->alias);
+	memset(k, 0, sizeof(*k));
+}
+
+void
+hd_keyset_free(struct hd_keyset *ks)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		hd_key_free(&ks->key[i]);
+	g_free(ks->key);
+	memset(ks, 0, sizeof(*ks));
+}
+
+const char *
+hd_key_status(const struct hd_key *k, time_t now)
+{
+	if (k->revoked)
+		return "revoked";
+	if (k->expires != 0 && k->expires <= now)
+		return "expired";
+	if (k->expires != 0 && k->expires - now < HD_EXPIRING_DAYS * 86400)
+		return "expiring-soon";
+	return "valid";
+}
+
+/*
+ * JSON for the store (times as numbers) or for people and programs
+ * (times as ISO 8601, status and key IDs added).
+ */
+static void
+add_time(JsonBuilder *b, const char *name, int64_t t, int display)
+{
+	char buf[32];
+
+	json_builder_set_member_name(b, name);
+	if (!display)
+		json_builder_add_int_value(b, t);
+	else if (t == 0)
+		json_builder_add_null_value(b);
+	else {
+		hd_time_iso(t, buf, sizeof(buf));
+		json_builder_add_string_value(b, buf);
+	}
+}
+
+static void
+add_string(JsonBuilder *b, const char *name, const char *s)
+{
+	json_builder_set_member_name(b, name);
+	if (s == NULL)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_string_value(b, s);
+}
+
+static void
+add_bool(JsonBuilder *b, const char *name, int v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_boolean_value(b, v != 0);
+}
+
+static void
+build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
+{
+	size_t i, j;
+
+	json_builder_begin_object(b);
+	add_string(b, "fingerprint", k->fpr);
+	if (display) {
+		add_string(b, "keyid", k->sub[0].keyid);
+		add_string(b, "status", hd_key_status(k, now));
+		json_builder_set_member_name(b, "emails");
+		json_builder_begin_array(b);
+		for (i = 0; i < k->nuid; i++)
+			if (k->uid[i].email != NULL && !k->uid[i].revoked)
+				json_builder_add_string_value(b,
+				    k->uid[i].email);
+		json_builder_end_array(b);
+	}
+	add_time(b, "created", k->created, display);
+	add_time(b, "expires", k->expires, display);
+	add_bool(b, "secret", k->secret);
+	add_bool(b, "revoked", k->revoked);
+	add_bool(b, "disabled", k->disabled);
+	add_string(b, "alias", k->alias);
+	add_bool(b, "passphrase_stored", k->has_pass);
+	json_builder_set_member_name(b, "uids");
+	json_builder_begin_array(b);
+	for (i = 0; i < k->nuid; i++) {
+		json_builder_begin_object(b);
+		add_string(b, "uid", k->uid[i].uid);
+		add_string(b, "email", k->uid[i].email);
+		add_bool(b, "revoked", k->uid[i].revoked);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "subkeys");
+	json_builder_begin_array(b);
+	for (i = 0; i < k->nsub; i++) {
+		const struct hd_subkey *s = &k->sub[i];
+
+		json_builder_begin_object(b);
+		add_string(b, "fingerprint", s->fpr);
+		add_string(b, "keyid", s->keyid);
+		add_string(b, "algo", s->algo);
+		json_builder_set_member_name(b, "length");
+		json_builder_add_int_value(b, s->length);
+		json_builder_set_member_name(b, "capabilities");
+		json_builder_begin_array(b);
+		for (j = 0; j < G_N_ELEMENTS(cap_names); j++)
+			if (s->caps & (1 << j))
+				json_builder_add_string_value(b, cap_names[j]);
+		json_builder_end_array(b);
+		add_bool(b, "secret", s->secret);
+		add_bool(b, "revoked", s->revoked);
+		add_time(b, "created", s->created, display);
+		add_time(b, "expires", s->expires, display);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+}
+
+static char *
+finish(JsonBuilder *b, int pretty)
+{
+	JsonGenerator *gen = json_generator_new();
+	JsonNode *root = json_builder_get_root(b);
+	char *s;
+
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, pretty);
+	s = json_generator_to_data(gen, NULL);
+	json_node_unref(root);
+	g_object_unref(gen);
+	g_object_unref(b);
+	return s;
+}
+
+char *
+hd_key_json(const struct hd_key *k, time_t now, int pretty)
+{
+	JsonBuilder *b = json_builder_new();
+
+	build_key(b, k, now, 1);
+	return finish(b, pretty);
+}
+
+char *
+hd_keyset_json(const struct hd_keyset *ks, time_t now, int pretty)
+{
+	JsonBuilder *b = json_builder_new();
+	size_t i;
+
+	json_builder_begin_array(b);
+	for (i = 0; i < ks->n; i++)
+		build_key(b, &ks->key[i], now, 1);
+	json_builder_end_array(b);
+	return finish(b, pretty);
+}
+
+static char *
+member_string(JsonObject *o, const char *name)
+{
+	const char *s;
+
+	if (!json_object_has_member(o, name) ||
+	    json_object_get_null_member(o, name))
+		return NULL;
+	s = json_object_get_string_member(o, name);
+	return s != NULL ? g_strdup(s) : NULL;
+}
+
+static void
+parse_key(JsonObject *o, struct hd_key *k)
+{
+	JsonArray *a;
+	const char *fpr;
+	guint i, j;
+
+	memset(k, 0, sizeof(*k));
+	fpr = json_object_get_string_member(o, "fingerprint");
+	g_strlcpy(k->fpr, fpr != NULL ? fpr : "", sizeof(k->fpr));
+	k->created = json_object_get_int_member(o, "created");
+	k->expires = json_object_get_int_member(o, "expires");
+	k->secret = json_object_get_boolean_member(o, "secret");
+	k->revoked = json_object_get_boolean_member(o, "revoked");
+	k->disabled = json_object_get_boolean_member(o, "disabled");
+	k->alias = member_string(o, "alias");
+	k->has_pass = json_object_get_boolean_member(o, "passphrase_stored");
+	a = json_object_get_array_member(o, "uids");
+	k->nuid = json_array_get_length(a);
+	k->uid = g_new0(struct hd_uid, k->nuid);
+	for (i = 0; i < k->nuid; i++) {
+		JsonObject *u = json_array_get_object_element(a, i);
+
+		k->uid[i].uid = member_string(u, "uid");
+		k->uid[i].email = member_string(u, "email");
+		k->uid[i].revoked = json_object_get_boolean_member(u,
+		    "revoked");
+	}
+	a = json_object_get_array_member(o, "subkeys");
+	k->nsub = json_array_get_length(a);
+	k->sub = g_new0(struct hd_subkey, k->nsub);
+	for (i = 0; i < k->nsub; i++) {
+		JsonObject *so = json_array_get_object_element(a, i);
+		struct hd_subkey *s = &k->sub[i];
+		JsonArray *caps;
+		char *str;
+
+		str = member_string(so, "fingerprint");
+		g_strlcpy(s->fpr, str != NULL ? str : "", sizeof(s->fpr));
+		g_free(str);
+		str = member_string(so, "keyid");
+		g_strlcpy(s->keyid, str != NULL ? str : "", sizeof(s->keyid));
+		g_free(str);
+		s->algo = member_string(so, "algo");
+		s->length = json_object_get_int_member(so, "length");
+		caps = json_object_get_array_member(so, "capabilities");
+		for (j = 0; j < json_array_get_length(caps); j++) {
+			const char *c = json_array_get_string_element(caps, j);
+			guint n;
+
+			for (n = 0; n < G_N_ELEMENTS(cap_names); n++)
+				if (strcmp(c, cap_names[n]) == 0)
+					s->caps |= 1 << n;
+		}
+		s->secret = json_object_get_boolean_member(so, "secret");
+		s->revoked = json_object_get_boolean_member(so, "revoked");
+		s->created = json_object_get_int_member(so, "created");
+		s->expires = json_object_get_int_member(so, "expires");
+	}
+}
+
+/* 0 found, 1 not found, -1 damaged record. */
+static int
+load_key(struct hd_state *st, const char *fpr, struct hd_key *k)
+{
+	JsonParser *p;
+	char *rkey, *val;
+	size_t len;
+	int rc;
+
+	rkey = g_strdup_printf("key:%s", fpr);
+	rc = hd_state_fetch(st, rkey, &val, &len);
+	g_free(rkey);
+	if (rc != 0)
+		return rc;
+	p = json_parser_new();
+	if (json_parser_load_from_data(p, val, len, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		parse_key(json_node_get_object(json_parser_get_root(p)), k);
+	else
+		rc = -1;
+	g_object_unref(p);
+	g_free(val);
+	return rc;
+}
+
+int
+hd_key_get(struct hd_state *st, const char *fpr, struct hd_key *k)
+{
+	return load_key(st, fpr, k);
+}
+
+static int
+store_record(struct hd_state *st, const char *rkey, const char *val)
+{
+	return hd_state_store(st, rkey, val, strlen(val));
+}
+
+/* Add or remove one fingerprint in a list record. */
+static int
+list_edit(struct hd_state *st, const char *rkey, const char *fpr, int add)
+{
+	char *val = NULL, **v, *out;
+	GString *s = g_string_new(NULL);
+	int rc, found = 0;
+	size_t i;
+
+	rc = hd_state_fetch(st, rkey, &val, NULL);
+	if (rc < 0) {
+		g_string_free(s, TRUE);
+		return -1;
+	}
+	v = g_strsplit(rc == 0 ? val : "", "\n", -1);
+	for (i = 0; v[i] != NULL; i++) {
+		if (*v[i] == '\0')
+			continue;
+		if (strcmp(v[i], fpr) == 0) {
+			found = 1;
+			if (!add)
+				continue;
+		}
+		g_string_append_printf(s, "%s\n", v[i]);
+	}
+	if (add && !found)
+		g_string_append_printf(s, "%s\n", fpr);
+	out = g_string_free(s, FALSE);
+	if (*out == '\0')
+		rc = hd_state_delete(st, rkey);
+	else
+		rc = store_record(st, rkey, out);
+	g_free(out);
+	g_strfreev(v);
+	g_free(val);
+	return rc;
+}
+
+/* The index records that point at a key, added or removed. */
+static int
+index_edit(struct hd_state *st, const struct hd_key *k, int add)
+{
+	char *rkey;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < k->nuid && rc == 0; i++) {
+		if (k->uid[i].email == NULL || k->uid[i].revoked)
+			continue;
+		rkey = g_strdup_printf("addr:%s", k->uid[i].email);
+		rc = list_edit(st, rkey, k->fpr, add);
+		g_free(rkey);
+	}
+	if (rc == 0 && k->alias != NULL) {
+		rkey = g_strdup_printf("alias:%s", k->alias);
+		rc = list_edit(st, rkey, k->fpr, add);
+		g_free(rkey);
+	}
+	for (i = 0; i < k->nsub && rc == 0; i++) {
+		const char *ids[2] = { k->sub[i].keyid, k->sub[i].fpr };
+		size_t j;
+
+		for (j = 0; j < 2 && rc == 0; j++) {
+			if (*ids[j] == '\0' || (i == 0 && j == 1))
+				continue;
+			rkey = g_strdup_printf("id:%s", ids[j]);
+			rc = add ? store_record(st, rkey, k->fpr) :
+			    hd_state_delete(st, rkey);
+			g_free(rkey);
+		}
+	}
+	return rc;
+}
+
+/* Replace a key's record and index entries; inside a transaction. */
+static int
+put_key(struct hd_state *st, const struct hd_key *k)
+{
+	struct hd_key old;
+	JsonBuilder *b;
+	char *rkey, *val;
+	int rc;
+
+	if ((rc = load_key(st, k->fpr, &old)) == 0) {
+		rc = index_edit(st, &old, 0);
+		hd_key_free(&old);
+	} else
+		rc = rc == 1 ? 0 : -1;
+	if (rc != 0)
+		return -1;
+	b = json_builder_new();
+	build_key(b, k, 0, 0);
+	val = finish(b, 0);
+	rkey = g_strdup_printf("key:%s", k->fpr);
+	rc = store_record(st, rkey, val);
+	g_free(rkey);
+	g_free(val);
+	return rc == 0 ? index_edit(st, k, 1) : -1;
+}
+
+static int
+drop_key(struct hd_state *st, const struct hd_key *k)
+{
+	char *rkey;
+	int rc;
+
+	if (index_edit(st, k, 0) != 0)
+		return -1;
+	rkey = g_strdup_printf("key:%s", k->fpr);
+	rc = hd_state_delete(st, rkey);
+	g_free(rkey);
+	rkey = g_strdup_printf("pass:%s", k->fpr);
+	if (rc == 0)
+		rc = hd_state_delete(st, rkey);
+	g_free(rkey);
+	return rc;
+}
+
+static void
+keyset_take(struct hd_keyset *ks, struct hd_key *k)
+{
+	ks->key = g_renew(struct hd_key, ks->key, ks->n + 1);
+	ks->key[ks->n++] = *k;
+	memset(k, 0, sizeof(*k));
+}
+
+static int
+add_listed(struct hd_state *st, const char *rkey, struct hd_keyset *ks)
+{
+	char *val, **v;
+	size_t i;
+	int rc;
+
+	if ((rc = hd_state_fetch(st, rkey, &val, NULL)) != 0)
+		return rc < 0 ? -1 : 0;
+	v = g_strsplit(val, "\n", -1);
+	for (i = 0; v[i] != NULL; i++) {
+		struct hd_key k;
+
+		if (*v[i] != '\0' && load_key(st, v[i], &k) == 0)
+			keyset_take(ks, &k);
+	}
+	g_strfreev(v);
+	g_free(val);
+	return 0;
+}
+
+/*
+ * Every key a query names, exactly (SPEC §2): a fingerprint, a key or
+ * subkey ID, or an email address.  No substrings.
+ */
+int
+hd_key_find(struct hd_state *st, const char *query, struct hd_keyset *ks,
+    struct hd_error *e)
+{
+	struct hd_key k;
+	char *up, *rkey, *fpr, *addr;
+	int rc = 0;
+
+	memset(ks, 0, sizeof(*ks));
+	up = g_ascii_strup(query, -1);
+	if (g_str_has_prefix(up, "0X"))
+		memmove(up, up + 2, strlen(up) - 1);
+	if (hd_is_fpr(up) || hd_is_keyid(up)) {
+		if (load_key(st, up, &k) == 0)
+			keyset_take(ks, &k);
+		else {
+			rkey = g_strdup_printf("id:%s", up);
+			if (hd_state_fetch(st, rkey, &fpr, NULL) == 0) {
+				if (load_key(st, fpr, &k) == 0)
+					keyset_take(ks, &k);
+				g_free(fpr);
+			}
+			g_free(rkey);
+		}
+	} else if ((addr = hd_addr_normalize(query)) != NULL) {
+		rkey = g_strdup_printf("addr:%s", addr);
+		rc = add_listed(st, rkey, ks);
+		g_free(rkey);
+		g_free(addr);
+	} else
+		rc = hd_error_set(e, EX_USAGE, "%s: not a fingerprint, key ID "
+		    "or email address", query);
+	g_free(up);
+	if (rc == 0 && ks->n == 0)
+		rc = hd_error_set(e, EX_NOINPUT, "%s: no such key", query);
+	return rc;
+}
+
+/* Exactly one key for a query, or an error that lists the candidates. */
+int
+hd_key_resolve(struct hd_state *st, const char *query, struct hd_key *k,
+    struct hd_error *e)
+{
+	struct hd_keyset ks;
+	GString *s;
+	size_t i;
+	int rc;
+
+	if ((rc = hd_key_find(st, query, &ks, e)) != 0)
+		return rc;
+	if (ks.n > 1) {
+		s = g_string_new(NULL);
+		for (i = 0; i < ks.n; i++)
+			g_string_append_printf(s, " %s", ks.key[i].fpr);
+		rc = hd_error_set(e, EX_USAGE, "%s: %zu keys match, name one "
+		    "by fingerprint:%s", query, ks.n, s->str);
+		g_string_free(s, TRUE);
+		hd_keyset_free(&ks);
+		return rc;
+	}
+	*k = ks.key[0];
+	g_free(ks.key);
+	return 0;
+}
+
+static int
+all_cb(const char *rkey, const char *val, size_t len, void *arg)
+{
+	struct hd_keyset *ks = arg;
+	JsonParser *p = json_parser_new();
+	struct hd_key k;
+
+	(void)rkey;
+	if (json_parser_load_from_data(p, val, len, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+		parse_key(json_node_get_object(json_parser_get_root(p)), &k);
+		keyset_take(ks, &k);
+	}
+	g_object_unref(p);
+	return 0;
+}
+
+static const char *
+first_email(const struct hd_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->nuid; i++)
+		if (k->uid[i].email != NULL && !k->uid[i].revoked)
+			return k->uid[i].email;
+	return "";
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct hd_key *x = a, *y = b;
+	int c;
+
+	if ((c = g_ascii_strcasecmp(first_email(x), first_email(y))) != 0)
+		return c;
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return strcmp(x->fpr, y->fpr);
+}
+
+/* Every key in the store, by address, then oldest first. */
+int
+hd_key_all(struct hd_state *st, struct hd_keyset *ks)
+{
+	memset(ks, 0, sizeof(*ks));
+	if (hd_state_each(st, "key:", all_cb, ks) != 0)
+		return -1;
+	if (ks->n > 1)
+		qsort(ks->key, ks->n, sizeof(*ks->key), key_cmp);
+	return 0;
+}
+
+/* The list filter: unlike key selection, a substring of a user ID will do. */
+int
+hd_key_matches(const struct hd_key *k, const char *pattern)
+{
+	size_t i;
+	char *p, *h;
+	int m = 0;
+
+	if (pattern == NULL)
+		return 1;
+	p = g_utf8_casefold(pattern, -1);
+	h = g_utf8_casefold(k->fpr, -1);
+	m = strstr(h, p) != NULL;
+	g_free(h);
+	for (i = 0; i < k->nuid && !m; i++) {
+		h = g_utf8_casefold(k->uid[i].uid, -1);
+		m = strstr(h, p) != NULL;
+		g_free(h);
+	}
+	if (!m && k->alias != NULL)
+		m = g_ascii_strcasecmp(k->alias, pattern) == 0;
+	g_free(p);
+	return m;
+}
+
+int
+hd_key_passphrase(struct hd_state *st, const char *fpr, char **pass)
+{
+	char *rkey;
+	int rc;
+
+	rkey = g_strdup_printf("pass:%s", fpr);
+	rc = hd_state_fetch(st, rkey, pass, NULL);
+	g_free(rkey);
+	return rc;
+}
+
+static int
+store_pass(struct hd_state *st, const char *fpr, const char *pass)
+{
+	char *rkey;
+	int rc;
+
+	rkey = g_strdup_printf("pass:%s", fpr);
+	rc = pass != NULL ? store_record(st, rkey, pass) :
+	    hd_state_delete(st, rkey);
+	g_free(rkey);
+	return rc;
+}
+
+static void
+log_action(struct hd_state *st, const char *action, const char *result,
+    const char *keys, const char *comment)
+{
+	struct hd_logrec r = { 0 };
+	struct hd_error e;
+
+	r.time = time(NULL);
+	r.direction = "-";
+	r.action = action;
+	r.result = result;
+	r.keys = keys;
+	r.comment = comment;
+	/* A log that cannot be written must not fail the action. */
+	if (hd_log_append(st, &r, &e) != 0)
+		g_warning("%s", e.text);
+}
+
+/*
+ * Armor pasted from a web page or a mail often comes indented, with
+ * trailing blanks or blank lines around it; gpg wants none of that.
+ * Binary data is left alone.
+ */
+static char *
+tidy_armor(const char *buf, size_t len, size_t *outlen)
+{
+	GString *s;
+	char **lines;
+	size_t i;
+
+	if (memchr(buf, '\0', len) != NULL ||
+	    g_strstr_len(buf, len, "-----BEGIN PGP ") == NULL)
+		return NULL;
+	s = g_string_sized_new(len);
+	lines = g_strsplit(buf, "\n", -1);
+	for (i = 0; lines[i] != NULL; i++) {
+		g_strstrip(lines[i]);
+		if (s->len == 0 && *lines[i] == '\0')
+			continue;
+		g_string_append_printf(s, "%s\n", lines[i]);
+	}
+	g_strfreev(lines);
+	*outlen = s->len;
+	return g_string_free(s, FALSE);
+}
+
+static char *
+askpass(const struct hd_askpass *ap, const char *fpr, const char *uid)
+{
+	char *prompt, *safe, *pass;
+
+	if (ap == NULL || ap->get == NULL)
+		return NULL;
+	safe = hd_sanitize(uid);
+	prompt = g_strdup_printf("Passphrase for %s (%s): ", safe, fpr);
+	pass = ap->get(ap->arg, prompt);
+	g_free(prompt);
+	g_free(safe);
+	return pass;
+}
+
+static const char *
+primary_uid(const struct hd_key *k)
+{
+	return k->nuid > 0 ? k->uid[0].uid : "";
+}
+
+/*
+ * Check every secret key of the input in a scratch home before anything
+ * reaches the real one.  The passphrase is asked for at most once, when a
+ * key turns out to need one.  protected[i] tells which keys did.
+ */
+static int
+check_secrets(struct hd_state *st, const char *buf, size_t len,
+    const struct hd_keyset *scan, char **pass, const struct hd_askpass *ap,
+    int *protected, struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	struct hd_keyset ks = { 0 };
+	enum hd_import_how *how = NULL;
+	size_t i, j;
+	int rc, unprot;
+
+	if ((rc = hd_gpg_scratch(st, &g, e)) != 0)
+		return rc;
+	rc = hd_gpg_import(g, buf, len, &ks, &how, e);
+	for (i = 0; rc == 0 && i < scan->n; i++) {
+		const struct hd_key *k = NULL;
+
+		for (j = 0; j < ks.n; j++)
+			if (strcmp(ks.key[j].fpr, scan->key[i].fpr) == 0)
+				k = &ks.key[j];
+		if (k == NULL || !k->secret)
+			continue;
+		rc = hd_gpg_try_secret(g, k, *pass, &unprot, e);
+		if (rc != 0 && *pass == NULL &&
+		    strstr(e->text, "passphrase required") != NULL &&
+		    (*pass = askpass(ap, k->fpr, primary_uid(k))) != NULL)
+			rc = hd_gpg_try_secret(g, k, *pass, &unprot, e);
+		if (rc == 0)
+			protected[i] = !unprot;
+	}
+	hd_keyset_free(&ks);
+	g_free(how);
+	hd_gpg_scratch_close(g);
+	return rc;
+}
+
+static void
+import_item(struct hd_import *res, const struct hd_key *k,
+    enum hd_import_how how, const char *warning)
+{
+	size_t n = res->n++;
+
+	res->item = g_renew(__typeof__(*res->item), res->item, res->n);
+	g_strlcpy(res->item[n].fpr, k->fpr, sizeof(res->item[n].fpr));
+	res->item[n].how = how;
+	res->item[n].uid = hd_sanitize(primary_uid(k));
+	res->item[n].secret = k->secret;
+	res->item[n].warning = warning != NULL ? g_strdup(warning) : NULL;
+}
+
+void
+hd_import_free(struct hd_import *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		g_free(res->item[i].uid);
+		g_free(res->item[i].warning);
+	}
+	g_free(res->item);
+	memset(res, 0, sizeof(*res));
+}
+
+/* A domain alias as the index keeps it: lower case, NULL if malformed. */
+static char *
+domain_of(const char *domain)
+{
+	char *probe, *addr, *dom = NULL;
+
+	if (*domain == '\0' || strchr(domain, '@') != NULL)
+		return NULL;
+	probe = g_strconcat("x@", domain, NULL);
+	if ((addr = hd_addr_normalize(probe)) != NULL)
+		dom = hd_addr_domain(addr);
+	g_free(addr);
+	g_free(probe);
+	return dom;
+}
+
+char *
+hd_import_json(const struct hd_import *res)
+{
+	static const char *how[] = { "imported", "secret-added", "updated",
+	    "unchanged" };
+	JsonBuilder *b = json_builder_new();
+	size_t i;
+
+	json_builder_begin_array(b);
+	for (i = 0; i < res->n; i++) {
+		json_builder_begin_object(b);
+		add_string(b, "fingerprint", res->item[i].fpr);
+		add_string(b, "result", how[res->item[i].how]);
+		add_bool(b, "secret", res->item[i].secret);
+		add_string(b, "uid", res->item[i].uid);
+		add_string(b, "warning", res->item[i].warning);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	return finish(b, 0);
+}
+
+static int
+has_email(const struct hd_key *k)
+{
+	return *first_email(k) != '\0';
+}
+
+/*
+ * Import every key in buf (SPEC §3).  Secret keys are proved with the
+ * passphrase first; the keyring import and the index update follow, and
+ * on a failed index update the keys gpg took are removed again.
+ */
+int
+hd_key_import(struct hd_state *st, const char *buf, size_t len,
+    const char *alias, const struct hd_askpass *ap, struct hd_import *res,
+    struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	struct hd_keyset scan = { 0 }, ks = { 0 };
+	enum hd_import_how *how = NULL;
+	char *tidy, *pass = NULL, *dom = NULL;
+	GString *fprs = g_string_new(NULL);
+	int *protected = NULL, rc, secret = 0;
+	size_t i, j, tlen;
+
+	memset(res, 0, sizeof(*res));
+	if ((tidy = tidy_armor(buf, len, &tlen)) != NULL) {
+		buf = tidy;
+		len = tlen;
+	}
+	if (alias != NULL && (dom = domain_of(alias)) == NULL) {
+		rc = hd_error_set(e, EX_USAGE, "%s: not a domain", alias);
+		goto out;
+	}
+	if ((rc = hd_gpg_open(&g, st, e)) != 0)
+		goto out;
+	if ((rc = hd_gpg_scan(g, buf, len, &scan, e)) != 0)
+		goto out;
+	protected = g_new0(int, scan.n);
+	for (i = 0; i < scan.n; i++)
+		secret |= scan.key[i].secret;
+	if (secret && (rc = check_secrets(st, buf, len, &scan, &pass, ap,
+	    protected, e)) != 0)
+		goto out;
+	if ((rc = hd_gpg_import(g, buf, len, &ks, &how, e)) != 0)
+		goto out;
+	if ((rc = hd_state_begin(st, e)) != 0)
+		goto undo;
+	for (i = 0; i < ks.n && rc == 0; i++) {
+		struct hd_key *k = &ks.key[i], old;
+		const char *warn = NULL;
+
+		if (load_key(st, k->fpr, &old) == 0) {
+			k->alias = old.alias != NULL ? g_strdup(old.alias) :
+			    NULL;
+			k->has_pass = old.has_pass;
+			hd_key_free(&old);
+		}
+		if (dom != NULL) {
+			g_free(k->alias);
+			k->alias = g_strdup(dom);
+		}
+		for (j = 0; j < scan.n; j++)
+			if (strcmp(scan.key[j].fpr, k->fpr) == 0 &&
+			    scan.key[j].secret) {
+				if (protected[j]) {
+					k->has_pass = 1;
+					rc = store_pass(st, k->fpr, pass);
+				} else {
+					k->has_pass = 0;
+					rc = store_pass(st, k->fpr, NULL);
+					warn = "secret key is not protected by "
+					    "a passphrase";
+				}
+			}
+		if (warn == NULL && !has_email(k))
+			warn = "no user ID with an email address: usable by "
+			    "fingerprint or domain alias only";
+		if (rc == 0 && (rc = put_key(st, k)) != 0)
+			hd_error_set(e, EX_IOERR, "state: cannot store key %s",
+			    k->fpr);
+		import_item(res, k, how[i], warn);
+		g_string_append_printf(fprs, "%s%s", i ? " " : "", k->fpr);
+	}
+	if (rc == 0)
+		rc = hd_state_commit(st, e);
+	else
+		hd_state_cancel(st);
+undo:
+	/* Only keys that were new to gpg can go without losing anything. */
+	for (i = 0; rc != 0 && i < ks.n; i++)
+		if (how[i] == HD_IMPORT_NEW)
+			hd_gpg_delete(g, ks.key[i].fpr, NULL);
+	log_action(st, "key-import", rc == 0 ? "success" : "failed",
+	    fprs->len ? fprs->str : NULL, rc == 0 ? NULL : e->text);
+out:
+	if (rc != 0 && scan.n == 0 && fprs->len == 0)
+		log_action(st, "key-import", "failed", NULL, e->text);
+	if (rc != 0)
+		hd_import_free(res);
+	hd_keyset_free(&scan);
+	hd_keyset_free(&ks);
+	g_free(how);
+	g_free(protected);
+	hd_secure_free(pass);
+	g_free(dom);
+	g_free(tidy);
+	g_string_free(fprs, TRUE);
+	hd_gpg_close(g);
+	return rc;
+}
+
+int
+hd_key_delete(struct hd_state *st, const char *query, struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	struct hd_key k = { 0 };
+	int rc;
+
+	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
+		return rc;
+	if ((rc = hd_gpg_open(&g, st, e)) == 0)
+		rc = hd_gpg_delete(g, k.fpr, e);
+	if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
+		if (drop_key(st, &k) != 0) {
+			hd_state_cancel(st);
+			rc = hd_error_set(e, EX_IOERR, "state: cannot remove "
+			    "key %s", k.fpr);
+		} else
+			rc = hd_state_commit(st, e);
+	}
+	log_action(st, "key-delete", rc == 0 ? "success" : "failed", k.fpr,
+	    rc == 0 ? NULL : e->text);
+	hd_gpg_close(g);
+	hd_key_free(&k);
+	return rc;
+}
+
+int
+hd_key_export(struct hd_state *st, const char *query, int secret, int binary,
+    char **buf, size_t *len, struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	struct hd_key k = { 0 };
+	char *pass = NULL;
+	int rc;
+
+	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
+		return rc;
+	if (secret && !k.secret) {
+		rc = hd_error_set(e, EX_DATAERR, "%s: no secret key (public "
+		    "key only)", k.fpr);
+		goto out;
+	}
+	if ((rc = hd_gpg_open(&g, st, e)) != 0)
+		goto out;
+	if (secret && hd_key_passphrase(st, k.fpr, &pass) == 0)
+		hd_gpg_set_passphrase(g, pass);
+	rc = hd_gpg_export(g, k.fpr, secret, binary, buf, len, e);
+	if (secret)
+		log_action(st, "key-export-secret", rc == 0 ? "success" :
+		    "failed", k.fpr, rc == 0 ? NULL : e->text);
+out:
+	hd_secure_free(pass);
+	hd_gpg_close(g);
+	hd_key_free(&k);
+	return rc;
+}
+
+static int
+store_fresh(struct hd_state *st, struct hd_gpg *g, const char *fpr,
+    const char *pass, const char *alias, struct hd_error *e)
+{
+	struct hd_keyset ks;
+	char *f = (char *)(uintptr_t)fpr;
+	int rc;
+
+	if ((rc = hd_gpg_keys(g, &f, 1, &ks, e)) != 0)
+		return rc;
+	if (ks.n != 1) {
+		hd_keyset_free(&ks);
+		return hd_error_set(e, EX_SOFTWARE, "%s: key not found after "
+		    "generation", fpr);
+	}
+	ks.key[0].has_pass = pass != NULL;
+	ks.key[0].alias = alias != NULL ? g_strdup(alias) : NULL;
+	if ((rc = hd_state_begin(st, e)) == 0) {
+		if (put_key(st, &ks.key[0]) != 0 ||
+		    store_pass(st, fpr, pass) != 0) {
+			hd_state_cancel(st);
+			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			    "key %s", fpr);
+		} else
+			rc = hd_state_commit(st, e);
+	}
+	hd_keyset_free(&ks);
+	return rc;
+}
+
+/* A new helpdesk key (SPEC §3 generate); its fingerprint in fpr[41]. */
+int
+hd_key_generate(struct hd_state *st, const char *address, const char *name,
+    const char *algo, long expires, const char *pass, char *fpr,
+    struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	char *addr, *uid = NULL;
+	int rc;
+
+	*fpr = '\0';
+	if ((addr = hd_addr_normalize(address)) == NULL)
+		return hd_error_set(e, EX_USAGE, "%s: not an email address",
+		    address);
+	if (name != NULL && strpbrk(name, "<>\r\n") != NULL) {
+		rc = hd_error_set(e, EX_USAGE, "%s: a name may not hold "
+		    "<, > or line breaks", name);
+		goto out;
+	}
+	uid = name != NULL ? g_strdup_printf("%s <%s>", name, addr) :
+	    g_strdup_printf("<%s>", addr);
+	if ((rc = hd_gpg_open(&g, st, e)) != 0)
+		goto out;
+	hd_gpg_set_passphrase(g, pass);
+	rc = hd_gpg_generate(g, uid, algo, expires, fpr, e);
+	if (rc == 0)
+		rc = store_fresh(st, g, fpr, pass, NULL, e);
+	if (rc != 0 && *fpr != '\0')
+		hd_gpg_delete(g, fpr, NULL);
+	log_action(st, "key-generate", rc == 0 ? "success" : "failed",
+	    *fpr ? fpr : NULL, rc == 0 ? addr : e->text);
+out:
+	hd_gpg_close(g);
+	g_free(uid);
+	g_free(addr);
+	return rc;
+}
+
+/* Store or replace the passphrase of a secret key, after proving it. */
+int
+hd_key_passwd(struct hd_state *st, const char *query, const char *pass,
+    struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	struct hd_key k = { 0 };
+	int rc, unprot;
+
+	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
+		return rc;
+	if (!k.secret) {
+		rc = hd_error_set(e, EX_DATAERR, "%s: no secret key (public "
+		    "key only)", k.fpr);
+		goto out;
+	}
+	if ((rc = hd_gpg_open(&g, st, e)) != 0)
+		goto out;
+	rc = hd_gpg_try_secret(g, &k, pass, &unprot, e);
+	if (rc == 0 && unprot)
+		rc = hd_error_set(e, EX_DATAERR, "%s: secret key is not "
+		    "protected by a passphrase: nothing to store", k.fpr);
+	if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
+		k.has_pass = 1;
+		if (put_key(st, &k) != 0 || store_pass(st, k.fpr, pass) != 0) {
+			hd_state_cancel(st);
+			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			    "passphrase of %s", k.fpr);
+		} else
+			rc = hd_state_commit(st, e);
+	}
+	log_action(st, "key-passwd", rc == 0 ? "success" : "failed", k.fpr,
+	    rc == 0 ? NULL : e->text);
+out:
+	hd_gpg_close(g);
+	hd_key_free(&k);
+	return rc;
+}
+
+/* Set (domain != NULL) or clear the domain alias of a key. */
+int
+hd_key_alias(struct hd_state *st, const char *query, const char *domain,
+    struct hd_error *e)
+{
+	struct hd_key k = { 0 };
+	char *dom = NULL;
+	int rc;
+
+	if (domain != NULL && (dom = domain_of(domain)) == NULL)
+		return hd_error_set(e, EX_USAGE, "%s: not a domain", domain);
+	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
+		goto out;
+	if ((rc = hd_state_begin(st, e)) != 0)
+		goto out;
+	/* put_key drops the index entries of the stored record first. */
+	g_free(k.alias);
+	k.alias = dom;
+	dom = NULL;
+	if (put_key(st, &k) != 0) {
+		hd_state_cancel(st);
+		rc = hd_error_set(e, EX_IOERR, "state: cannot store key %s",
+		    k.fpr);
+	} else
+		rc = hd_state_commit(st, e);
+	log_action(st, "key-alias", rc == 0 ? "success" : "failed", k.fpr,
+	    rc == 0 ? (k.alias != NULL ? k.alias : "alias cleared") : e->text);
+out:
+	g_free(dom);
+	hd_key_free(&k);
+	return rc;
+}

@@ -1,0 +1,367 @@
+/*
+ * state.c: the state directory and state.tdb.  The only file that includes
+ * <tdb.h>.
+ *
+ * Records are keyed by "<kind>:<name>" strings (key:, addr:, id:, alias:,
+ * pass:, log:) and hold text, so the file reads the same on every
+ * architecture.  "hdpgp:format" holds the format version.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <tdb.h>
+
+#include "hdpgp.h"
+
+/*
+ * The default of 131 buckets makes reads 50x and writes 10x slower at 100k
+ * records (PERFORMANCE.md); a prime of this size keeps chains short for a
+ * million log records at a cost of 40 KiB.
+ */
+#define HASH_SIZE	10007
+#define FORMAT_KEY	"hdpgp:format"
+
+struct hd_state {
+	char		*dir;
+	char		*gnupg;
+	char		*path;
+	TDB_CONTEXT	*tdb;
+};
+
+static TDB_DATA
+datum(const char *s, size_t len)
+{
+	TDB_DATA d;
+
+	d.dptr = (unsigned char *)(uintptr_t)s;
+	d.dsize = len;
+	return d;
+}
+
+static TDB_DATA
+key_datum(const char *key)
+{
+	return datum(key, strlen(key));
+}
+
+static char *
+default_dir(void)
+{
+	const char *env;
+
+	if ((env = getenv("HDPGP_HOME")) != NULL && *env != '\0')
+		return g_strdup(env);
+	if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/')
+		return g_build_filename(env, "hdpgp", NULL);
+	return g_build_filename(g_get_home_dir(), ".local", "state", "hdpgp",
+	    NULL);
+}
+
+/*
+ * A directory that someone else can write to, or that another user owns,
+ * could have had its state file or GnuPG home swapped: refuse it.
+ */
+static int
+check_private(const char *path, int isdir, struct hd_error *e)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) == -1)
+		return hd_error_set(e, EX_IOERR, "%s: %s", path,
+		    strerror(errno));
+	if (isdir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
+		return hd_error_set(e, EX_CONFIG, "%s: not a %s", path,
+		    isdir ? "directory" : "regular file");
+	if (sb.st_uid != geteuid())
+		return hd_error_set(e, EX_CONFIG, "%s: owned by another user",
+		    path);
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return hd_error_set(e, EX_CONFIG,
+		    "%s: writable by other users (chmod go-w)", path);
+	return 0;
+}
+
+static int
+make_dir(const char *path, struct hd_error *e)
+{
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return hd_error_set(e, EX_CANTCREAT, "%s: %s", path,
+		    strerror(errno));
+	return check_private(path, 1, e);
+}
+
+static int
+write_file(const char *path, const char *text, struct hd_error *e)
+{
+	GError *ge = NULL;
+
+	if (g_file_test(path, G_FILE_TEST_EXISTS))
+		return 0;
+	if (!g_file_set_contents(path, text, -1, &ge)) {
+		hd_error_set(e, EX_CANTCREAT, "%s", ge->message);
+		g_error_free(ge);
+		return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+/*
+ * The GnuPG home the tools drive.  Loopback pinentry lets the stored
+ * passphrase reach gpg-agent through gpgme's callback; no cache means a
+ * wrong passphrase is always found wrong; a low S2K count keeps unlocking
+ * cheap, since the passphrase itself sits in state.tdb next door.
+ */
+static int
+make_gnupg(const char *gnupg, struct hd_error *e)
+{
+	char *agent, *conf;
+	int rc;
+
+	if ((rc = make_dir(gnupg, e)) != 0)
+		return rc;
+	agent = g_build_filename(gnupg, "gpg-agent.conf", NULL);
+	conf = g_build_filename(gnupg, "gpg.conf", NULL);
+	rc = write_file(agent,
+	    "# written by hdpgp\n"
+	    "allow-loopback-pinentry\n"
+	    "default-cache-ttl 0\n"
+	    "max-cache-ttl 0\n"
+	    "s2k-count 65536\n", e);
+	if (rc == 0)
+		rc = write_file(conf,
+		    "# written by hdpgp: importing a key is the decision to"
+		    " trust it\n"
+		    "trust-model always\n"
+		    "no-auto-key-retrieve\n"
+		    "auto-key-locate local\n"
+		    "no-greeting\n", e);
+	g_free(agent);
+	g_free(conf);
+	return rc;
+}
+
+static int
+check_version(struct hd_state *st, struct hd_error *e)
+{
+	TDB_DATA d;
+	char buf[32];
+	int count;
+
+	d = tdb_fetch(st->tdb, key_datum(FORMAT_KEY));
+	if (d.dptr == NULL) {
+		/* A file with records but no version is not ours. */
+		count = tdb_traverse(st->tdb, NULL, NULL);
+		if (count != 0)
+			return hd_error_set(e, EX_CONFIG,
+			    "%s: not an hdpgp state file", st->path);
+		snprintf(buf, sizeof(buf), "%d", HD_STATE_VERSION);
+		if (tdb_store(st->tdb, key_datum(FORMAT_KEY),
+		    datum(buf, strlen(buf)), TDB_INSERT) != 0 &&
+		    tdb_error(st->tdb) != TDB_ERR_EXISTS)
+			return hd_error_set(e, EX_IOERR, "%s: %s", st->path,
+			    tdb_errorstr(st->tdb));
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%.*s", (int)d.dsize, (char *)d.dptr);
+	free(d.dptr);
+	if (strtol(buf, NULL, 10) != HD_STATE_VERSION)
+		return hd_error_set(e, EX_CONFIG,
+		    "%s: state format %s is not supported by this hdpgp "
+		    "(format %d)", st->path, buf, HD_STATE_VERSION);
+	return 0;
+}
+
+/*
+ * With create == 0 a missing state file is not made: the state reads as
+ * empty, so that listing nothing does not leave a directory behind.
+ */
+int
+hd_state_open(struct hd_state **out, const char *dir, int create,
+    struct hd_error *e)
+{
+	struct hd_state *st;
+	int rc;
+
+	umask(077);
+	st = g_new0(struct hd_state, 1);
+	st->dir = dir != NULL ? g_strdup(dir) : default_dir();
+	st->gnupg = g_build_filename(st->dir, "gnupg", NULL);
+	st->path = g_build_filename(st->dir, "state.tdb", NULL);
+	if (!create && !g_file_test(st->path, G_FILE_TEST_EXISTS)) {
+		*out = st;
+		return 0;
+	}
+	if ((rc = g_mkdir_with_parents(st->dir, 0700)) != 0)
+		rc = hd_error_set(e, EX_CANTCREAT, "%s: %s", st->dir,
+		    strerror(errno));
+	if (rc == 0)
+		rc = check_private(st->dir, 1, e);
+	if (rc == 0 && g_file_test(st->path, G_FILE_TEST_EXISTS))
+		rc = check_private(st->path, 0, e);
+	if (rc == 0) {
+		/* The version is read before anything else is touched. */
+		st->tdb = tdb_open(st->path, HASH_SIZE, TDB_DEFAULT,
+		    O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (st->tdb == NULL)
+			rc = hd_error_set(e, errno == EAGAIN || errno == EBUSY ?
+			    EX_TEMPFAIL : EX_IOERR, "%s: %s", st->path,
+			    strerror(errno));
+	}
+	if (rc == 0)
+		rc = check_version(st, e);
+	if (rc == 0)
+		rc = make_gnupg(st->gnupg, e);
+	if (rc != 0) {
+		hd_state_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+hd_state_close(struct hd_state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->tdb != NULL)
+		tdb_close(st->tdb);
+	g_free(st->dir);
+	g_free(st->gnupg);
+	g_free(st->path);
+	g_free(st);
+}
+
+const char *
+hd_state_dir(const struct hd_state *st)
+{
+	return st->dir;
+}
+
+const char *
+hd_state_gnupg(const struct hd_state *st)
+{
+	return st->gnupg;
+}
+
+/* 0 and a NUL-terminated malloc'd copy if found, 1 if not, -1 on error. */
+int
+hd_state_fetch(struct hd_state *st, const char *key, char **val, size_t *len)
+{
+	TDB_DATA d;
+
+	if (st->tdb == NULL)
+		return 1;
+	d = tdb_fetch(st->tdb, key_datum(key));
+	if (d.dptr == NULL)
+		return tdb_error(st->tdb) == TDB_ERR_NOEXIST ? 1 : -1;
+	*val = g_malloc(d.dsize + 1);
+	memcpy(*val, d.dptr, d.dsize);
+	(*val)[d.dsize] = '\0';
+	if (len != NULL)
+		*len = d.dsize;
+	free(d.dptr);
+	return 0;
+}
+
+int
+hd_state_store(struct hd_state *st, const char *key, const char *val,
+    size_t len)
+{
+	return tdb_store(st->tdb, key_datum(key), datum(val, len),
+	    TDB_REPLACE) == 0 ? 0 : -1;
+}
+
+int
+hd_state_delete(struct hd_state *st, const char *key)
+{
+	if (tdb_delete(st->tdb, key_datum(key)) == 0)
+		return 0;
+	return tdb_error(st->tdb) == TDB_ERR_NOEXIST ? 0 : -1;
+}
+
+/*
+ * Transactions serialise writers across processes (tdb takes its
+ * transaction lock) and make multi-record updates all or nothing.
+ */
+int
+hd_state_begin(struct hd_state *st, struct hd_error *e)
+{
+	if (tdb_transaction_start(st->tdb) != 0)
+		return hd_error_set(e, EX_TEMPFAIL, "%s: %s", st->path,
+		    tdb_errorstr(st->tdb));
+	return 0;
+}
+
+int
+hd_state_commit(struct hd_state *st, struct hd_error *e)
+{
+	if (tdb_transaction_commit(st->tdb) != 0)
+		return hd_error_set(e, EX_IOERR, "%s: %s", st->path,
+		    tdb_errorstr(st->tdb));
+	return 0;
+}
+
+void
+hd_state_cancel(struct hd_state *st)
+{
+	tdb_transaction_cancel(st->tdb);
+}
+
+int
+hd_state_lock(struct hd_state *st, const char *key)
+{
+	return tdb_chainlock(st->tdb, key_datum(key)) == 0 ? 0 : -1;
+}
+
+void
+hd_state_unlock(struct hd_state *st, const char *key)
+{
+	tdb_chainunlock(st->tdb, key_datum(key));
+}
+
+struct each {
+	const char	*prefix;
+	size_t		 plen;
+	int		(*fn)(const char *, const char *, size_t, void *);
+	void		*arg;
+};
+
+static int
+each_cb(TDB_CONTEXT *tdb, TDB_DATA k, TDB_DATA v, void *arg)
+{
+	struct each *ea = arg;
+	char *key, *val;
+	int rc;
+
+	(void)tdb;
+	if (k.dsize < ea->plen || memcmp(k.dptr, ea->prefix, ea->plen) != 0)
+		return 0;
+	key = g_strndup((char *)k.dptr, k.dsize);
+	val = g_strndup((char *)v.dptr, v.dsize);
+	rc = ea->fn(key, val, v.dsize, ea->arg);
+	g_free(key);
+	g_free(val);
+	return rc;
+}
+
+/* Calls fn for every record whose key starts with prefix; fn != 0 stops. */
+int
+hd_state_each(struct hd_state *st, const char *prefix,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	struct each ea = { prefix, strlen(prefix), fn, arg };
+
+	if (st->tdb == NULL)
+		return 0;
+	return tdb_traverse_read(st->tdb, each_cb, &ea) < 0 ? -1 : 0;
+}

@@ -1,0 +1,303 @@
+/*
+ * util.c: errors, strings, addresses, times and passphrase input.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/readpassphrase.h>
+#include <glib.h>
+
+#include "hdpgp.h"
+
+#define PASSPHRASE_MAX	1024
+
+int
+hd_error_set(struct hd_error *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e != NULL) {
+		e->status = status;
+		va_start(ap, fmt);
+		vsnprintf(e->text, sizeof(e->text), fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}
+
+/*
+ * Make a string from a key or a message safe for a header, a log line or a
+ * terminal: control characters (CR, LF, NUL cannot occur, ESC and the rest
+ * can) and invalid UTF-8 become \xNN, and backslash becomes \\, so nothing
+ * taken from an attacker can start a new line or rewrite the screen.
+ */
+char *
+hd_sanitize(const char *s)
+{
+	GString *out;
+	const char *p, *end;
+
+	if (s == NULL)
+		return NULL;
+	out = g_string_sized_new(strlen(s));
+	end = s + strlen(s);
+	for (p = s; p < end;) {
+		gunichar c = g_utf8_get_char_validated(p, end - p);
+		size_t n = g_utf8_skip[*(const guchar *)p];
+
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			g_string_append_printf(out, "\\x%02X", (unsigned char)*p);
+			p++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+			g_string_append_printf(out, "\\x%02X", (unsigned)c);
+		else if (c == '\\')
+			g_string_append(out, "\\\\");
+		else
+			g_string_append_len(out, p, n);
+		p += n;
+	}
+	return g_string_free(out, FALSE);
+}
+
+/*
+ * An address as the key store indexes it: surrounding space and angle
+ * brackets dropped, the domain lower-cased, the local part as written
+ * (RFC 5321 leaves its case to the receiving host).  NULL if it is not an
+ * addr-spec.
+ */
+char *
+hd_addr_normalize(const char *in)
+{
+	char *s, *at, *dom, *out;
+
+	if (in == NULL)
+		return NULL;
+	s = g_strstrip(g_strdup(in));
+	if (s[0] == '<' && s[strlen(s) - 1] == '>') {
+		s[strlen(s) - 1] = '\0';
+		memmove(s, s + 1, strlen(s));
+	}
+	at = strrchr(s, '@');
+	if (at == NULL || at == s || at[1] == '\0' ||
+	    strpbrk(s, " \t\r\n<>()[],;:\"") != NULL) {
+		g_free(s);
+		return NULL;
+	}
+	*at = '\0';
+	dom = g_ascii_strdown(at + 1, -1);
+	out = g_strdup_printf("%s@%s", s, dom);
+	g_free(dom);
+	g_free(s);
+	return out;
+}
+
+char *
+hd_addr_domain(const char *addr)
+{
+	const char *at;
+
+	if (addr == NULL || (at = strrchr(addr, '@')) == NULL)
+		return NULL;
+	return g_ascii_strdown(at + 1, -1);
+}
+
+void
+hd_time_iso(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+hd_time_date(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+/*
+ * A validity period as gpg --quick-gen-key takes it: "never" or "0", or a
+ * number followed by d, w, m or y (default days).  Seconds in *secs.
+ */
+int
+hd_parse_period(const char *s, long *secs)
+{
+	char *end;
+	long n, unit = 86400;
+
+	if (strcmp(s, "never") == 0 || strcmp(s, "0") == 0) {
+		*secs = 0;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || n <= 0 || n > 100 * 366)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 'd':
+		break;
+	case 'w':
+		unit *= 7;
+		break;
+	case 'm':
+		unit *= 30;
+		break;
+	case 'y':
+		unit *= 365;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	*secs = n * unit;
+	return 0;
+}
+
+int
+hd_read_fd(int fd, char **buf, size_t *len, struct hd_error *e)
+{
+	GByteArray *a = g_byte_array_new();
+	guint8 chunk[65536];
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			g_byte_array_free(a, TRUE);
+			return hd_error_set(e, EX_IOERR, "read: %s",
+			    strerror(errno));
+		}
+		g_byte_array_append(a, chunk, r);
+	}
+	*len = a->len;
+	g_byte_array_append(a, (const guint8 *)"", 1);
+	*buf = (char *)g_byte_array_free(a, FALSE);
+	return 0;
+}
+
+int
+hd_read_file(const char *path, char **buf, size_t *len, struct hd_error *e)
+{
+	int fd, rc;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return hd_read_fd(STDIN_FILENO, buf, len, e);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return hd_error_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "%s: %s", path, strerror(errno));
+	rc = hd_read_fd(fd, buf, len, e);
+	close(fd);
+	if (rc != 0)
+		return hd_error_set(e, rc, "%s: %s", path, e->text);
+	return 0;
+}
+
+/* As gpg --passphrase-file/-fd: the first line, without its line end. */
+static int
+first_line(char *buf, size_t len, char **out, const char *what,
+    struct hd_error *e)
+{
+	size_t n = strcspn(buf, "\r\n");
+
+	if (n >= PASSPHRASE_MAX || memchr(buf, '\0', n < len ? n : len)) {
+		explicit_bzero(buf, len);
+		g_free(buf);
+		return hd_error_set(e, EX_DATAERR, "%s: not a passphrase",
+		    what);
+	}
+	*out = g_strndup(buf, n);
+	explicit_bzero(buf, len);
+	g_free(buf);
+	return 0;
+}
+
+int
+hd_passphrase_file(const char *path, char **out, struct hd_error *e)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = hd_read_file(path, &buf, &len, e)) != 0)
+		return rc;
+	return first_line(buf, len, out, path, e);
+}
+
+int
+hd_passphrase_fd(int fd, char **out, struct hd_error *e)
+{
+	char *buf, what[32];
+	size_t len;
+	int rc;
+
+	snprintf(what, sizeof(what), "fd %d", fd);
+	if ((rc = hd_read_fd(fd, &buf, &len, e)) != 0)
+		return rc;
+	return first_line(buf, len, out, what, e);
+}
+
+/* The terminal prompt; NULL when there is no terminal to ask. */
+char *
+hd_passphrase_tty(const char *prompt)
+{
+	char buf[PASSPHRASE_MAX], *out;
+
+	if (readpassphrase(prompt, buf, sizeof(buf), RPP_REQUIRE_TTY) == NULL)
+		return NULL;
+	out = g_strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return out;
+}
+
+void
+hd_secure_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		g_free(s);
+	}
+}
+
+static int
+all_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!g_ascii_isxdigit(s[i]))
+			return 0;
+	return s[n] == '\0';
+}
+
+int
+hd_is_fpr(const char *s)
+{
+	return strlen(s) == 40 && all_hex(s, 40);
+}
+
+int
+hd_is_keyid(const char *s)
+{
+	if (strncmp(s, "0x", 2) == 0 || strncmp(s, "0X", 2) == 0)
+		s += 2;
+	return strlen(s) == 16 && all_hex(s, 16);
+}
