@@ -71,6 +71,8 @@ int	 hd_state_commit(struct hd_state *, struct hd_error *);
 void	 hd_state_cancel(struct hd_state *);
 int	 hd_state_lock(struct hd_state *, const char *);
 void	 hd_state_unlock(struct hd_state *, const char *);
+int	 hd_state_keyring_lock(struct hd_state *, struct hd_error *);
+void	 hd_state_keyring_unlock(struct hd_state *);
 int	 hd_state_each(struct hd_state *, const char *,
 	    int (*)(const char *, const char *, size_t, void *), void *);
 

@@ -102,8 +102,14 @@ passphrase_cb(void *hook, const char *hint, const char *info, int bad, int fd)
 	return 0;
 }
 
+/*
+ * The state's own home reaches gpg as GNUPGHOME: gpgme_ctx_set_engine_info
+ * would cost a second "gpg --version".  A scratch home is rare enough to
+ * pay for it.
+ */
 static int
-gpg_new(struct hd_gpg **out, const char *home, struct hd_error *e)
+gpg_new(struct hd_gpg **out, const char *home, int scratch,
+    struct hd_error *e)
 {
 	struct hd_gpg *g;
 	gpgme_error_t err;
@@ -115,9 +121,11 @@ gpg_new(struct hd_gpg **out, const char *home, struct hd_error *e)
 	g->home = g_strdup(home);
 	if ((err = gpgme_new(&g->ctx)) == 0)
 		err = gpgme_set_protocol(g->ctx, GPGME_PROTOCOL_OpenPGP);
-	if (err == 0)
+	if (err == 0 && scratch)
 		err = gpgme_ctx_set_engine_info(g->ctx, GPGME_PROTOCOL_OpenPGP,
 		    NULL, home);
+	else if (err == 0 && setenv("GNUPGHOME", home, 1) != 0)
+		err = gpg_error_from_syserror();
 	if (err == 0)
 		err = gpgme_set_pinentry_mode(g->ctx,
 		    GPGME_PINENTRY_MODE_LOOPBACK);
@@ -129,6 +137,7 @@ gpg_new(struct hd_gpg **out, const char *home, struct hd_error *e)
 	gpgme_set_passphrase_cb(g->ctx, passphrase_cb, g);
 	/* No dirmngr, no keyserver: mail never makes us go online. */
 	gpgme_set_offline(g->ctx, 1);
+	g->scratch = scratch;
 	*out = g;
 	return 0;
 }
@@ -136,7 +145,7 @@ gpg_new(struct hd_gpg **out, const char *home, struct hd_error *e)
 int
 hd_gpg_open(struct hd_gpg **out, struct hd_state *st, struct hd_error *e)
 {
-	return gpg_new(out, hd_state_gnupg(st), e);
+	return gpg_new(out, hd_state_gnupg(st), 0, e);
 }
 
 void
@@ -258,6 +267,20 @@ hd_gpg_scan(struct hd_gpg *g, const char *buf, size_t len,
 	return rc;
 }
 
+/* flags: the public half's import status, the secret half's << 8. */
+static enum hd_import_how
+import_how(unsigned flags)
+{
+	if (flags & GPGME_IMPORT_NEW)
+		return HD_IMPORT_NEW;
+	if (flags & (GPGME_IMPORT_NEW << 8))
+		return HD_IMPORT_UPGRADED;
+	if (flags & ((GPGME_IMPORT_UID | GPGME_IMPORT_SIG |
+	    GPGME_IMPORT_SUBKEY) * 0x101))
+		return HD_IMPORT_UPDATED;
+	return HD_IMPORT_UNCHANGED;
+}
+
 int
 hd_gpg_import(struct hd_gpg *g, const char *buf, size_t len,
     struct hd_keyset *ks, enum hd_import_how **how, struct hd_error *e)
@@ -269,6 +292,7 @@ hd_gpg_import(struct hd_gpg *g, const char *buf, size_t len,
 	GPtrArray *fprs;
 	GArray *flags;
 	size_t i;
+	unsigned f;
 	int rc = 0;
 
 	if ((err = gpgme_data_new_from_mem(&d, buf, len, 0)) != 0)
@@ -289,11 +313,14 @@ hd_gpg_import(struct hd_gpg *g, const char *buf, size_t len,
 		for (i = 0; i < fprs->len; i++)
 			if (strcmp(fprs->pdata[i], is->fpr) == 0)
 				break;
+		/* gpg reports the public and the secret half apart. */
+		f = is->status & GPGME_IMPORT_SECRET ? is->status << 8 :
+		    is->status;
 		if (i == fprs->len) {
 			g_ptr_array_add(fprs, g_strdup(is->fpr));
-			g_array_append_val(flags, is->status);
+			g_array_append_val(flags, f);
 		} else
-			g_array_index(flags, unsigned, i) |= is->status;
+			g_array_index(flags, unsigned, i) |= f;
 	}
 	if (fprs->len == 0) {
 		g_ptr_array_free(fprs, TRUE);
@@ -305,20 +332,13 @@ hd_gpg_import(struct hd_gpg *g, const char *buf, size_t len,
 	if (rc == 0) {
 		*how = g_new0(enum hd_import_how, ks->n);
 		for (i = 0; i < ks->n; i++) {
-			unsigned f = 0;
+			unsigned bits = 0;
 			size_t j;
 
 			for (j = 0; j < fprs->len; j++)
 				if (strcmp(fprs->pdata[j], ks->key[i].fpr) == 0)
-					f = g_array_index(flags, unsigned, j);
-			if (f == 0)
-				(*how)[i] = HD_IMPORT_UNCHANGED;
-			else if (f & GPGME_IMPORT_NEW)
-				(*how)[i] = HD_IMPORT_NEW;
-			else if (f & GPGME_IMPORT_SECRET)
-				(*how)[i] = HD_IMPORT_UPGRADED;
-			else
-				(*how)[i] = HD_IMPORT_UPDATED;
+					bits = g_array_index(flags, unsigned, j);
+			(*how)[i] = import_how(bits);
 		}
 	}
 	g_array_free(flags, TRUE);
@@ -453,9 +473,7 @@ hd_gpg_scratch(struct hd_state *st, struct hd_gpg **out, struct hd_error *e)
 	g_file_set_contents(conf, "allow-loopback-pinentry\n"
 	    "default-cache-ttl 0\nmax-cache-ttl 0\n", -1, NULL);
 	g_free(conf);
-	rc = gpg_new(out, tmpl, e);
-	if (rc == 0)
-		(*out)->scratch = 1;
+	rc = gpg_new(out, tmpl, 1, e);
 	g_free(tmpl);
 	return rc;
 }

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -644,9 +645,9 @@ log_action(struct hd_state *st, const char *action, const char *result,
 	r.result = result;
 	r.keys = keys;
 	r.comment = comment;
-	/* A log that cannot be written must not fail the action. */
+	/* A log that cannot be written must not fail the action (SPEC §2). */
 	if (hd_log_append(st, &r, &e) != 0)
-		g_warning("%s", e.text);
+		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
 }
 
 /*
@@ -847,8 +848,10 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 	if (secret && (rc = check_secrets(st, buf, len, &scan, &pass, ap,
 	    protected, e)) != 0)
 		goto out;
-	if ((rc = hd_gpg_import(g, buf, len, &ks, &how, e)) != 0)
+	if ((rc = hd_state_keyring_lock(st, e)) != 0)
 		goto out;
+	if ((rc = hd_gpg_import(g, buf, len, &ks, &how, e)) != 0)
+		goto unlock;
 	if ((rc = hd_state_begin(st, e)) != 0)
 		goto undo;
 	for (i = 0; i < ks.n && rc == 0; i++) {
@@ -896,6 +899,8 @@ undo:
 	for (i = 0; rc != 0 && i < ks.n; i++)
 		if (how[i] == HD_IMPORT_NEW)
 			hd_gpg_delete(g, ks.key[i].fpr, NULL);
+unlock:
+	hd_state_keyring_unlock(st);
 	log_action(st, "key-import", rc == 0 ? "success" : "failed",
 	    fprs->len ? fprs->str : NULL, rc == 0 ? NULL : e->text);
 out:
@@ -924,15 +929,18 @@ hd_key_delete(struct hd_state *st, const char *query, struct hd_error *e)
 
 	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
 		return rc;
-	if ((rc = hd_gpg_open(&g, st, e)) == 0)
+	if ((rc = hd_gpg_open(&g, st, e)) == 0 &&
+	    (rc = hd_state_keyring_lock(st, e)) == 0) {
 		rc = hd_gpg_delete(g, k.fpr, e);
-	if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
-		if (drop_key(st, &k) != 0) {
-			hd_state_cancel(st);
-			rc = hd_error_set(e, EX_IOERR, "state: cannot remove "
-			    "key %s", k.fpr);
-		} else
-			rc = hd_state_commit(st, e);
+		if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
+			if (drop_key(st, &k) != 0) {
+				hd_state_cancel(st);
+				rc = hd_error_set(e, EX_IOERR, "state: cannot "
+				    "remove key %s", k.fpr);
+			} else
+				rc = hd_state_commit(st, e);
+		}
+		hd_state_keyring_unlock(st);
 	}
 	log_action(st, "key-delete", rc == 0 ? "success" : "failed", k.fpr,
 	    rc == 0 ? NULL : e->text);
@@ -1026,11 +1034,14 @@ hd_key_generate(struct hd_state *st, const char *address, const char *name,
 	if ((rc = hd_gpg_open(&g, st, e)) != 0)
 		goto out;
 	hd_gpg_set_passphrase(g, pass);
+	if ((rc = hd_state_keyring_lock(st, e)) != 0)
+		goto out;
 	rc = hd_gpg_generate(g, uid, algo, expires, fpr, e);
 	if (rc == 0)
 		rc = store_fresh(st, g, fpr, pass, NULL, e);
 	if (rc != 0 && *fpr != '\0')
 		hd_gpg_delete(g, fpr, NULL);
+	hd_state_keyring_unlock(st);
 	log_action(st, "key-generate", rc == 0 ? "success" : "failed",
 	    *fpr ? fpr : NULL, rc == 0 ? addr : e->text);
 out:

@@ -86,20 +86,28 @@ hd_log_append(struct hd_state *st, const struct hd_logrec *r,
 {
 	char *rec, key[32], num[32];
 	uint64_t seq;
-	int rc = 0;
+	int tries, rc = 0;
 
 	rec = record_json(r);
-	if (hd_state_lock(st, NEXT_KEY) != 0) {
-		g_free(rec);
-		return hd_error_set(e, EX_TEMPFAIL, "log: state file locked");
+	/* A store can fail on a lock another process holds: try again. */
+	for (tries = 0; tries < 100; tries++) {
+		if (hd_state_lock(st, NEXT_KEY) != 0) {
+			rc = hd_error_set(e, EX_TEMPFAIL, "log: state file "
+			    "locked");
+			break;
+		}
+		seq = counter(st, NEXT_KEY);
+		snprintf(key, sizeof(key), "log:%016" PRIx64, seq);
+		snprintf(num, sizeof(num), "%" PRIu64, seq + 1);
+		rc = hd_state_store(st, key, rec, strlen(rec)) != 0 ||
+		    hd_state_store(st, NEXT_KEY, num, strlen(num)) != 0;
+		hd_state_unlock(st, NEXT_KEY);
+		if (rc == 0)
+			break;
+		g_usleep(1000 + g_random_int_range(0, 5000));
 	}
-	seq = counter(st, NEXT_KEY);
-	snprintf(key, sizeof(key), "log:%016" PRIx64, seq);
-	snprintf(num, sizeof(num), "%" PRIu64, seq + 1);
-	if (hd_state_store(st, key, rec, strlen(rec)) != 0 ||
-	    hd_state_store(st, NEXT_KEY, num, strlen(num)) != 0)
+	if (rc != 0 && tries == 100)
 		rc = hd_error_set(e, EX_IOERR, "log: cannot write record");
-	hd_state_unlock(st, NEXT_KEY);
 	g_free(rec);
 	return rc;
 }

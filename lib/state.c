@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -30,12 +31,32 @@
 #define HASH_SIZE	10007
 #define FORMAT_KEY	"hdpgp:format"
 
+/*
+ * fcntl's deadlock detection makes a transaction start or a chain lock
+ * fail when another process holds the other kind: wait and try again,
+ * up to LOCK_WAIT_MS, before calling it a temporary failure.
+ */
+#define LOCK_WAIT_MS	10000
+
 struct hd_state {
 	char		*dir;
 	char		*gnupg;
 	char		*path;
 	TDB_CONTEXT	*tdb;
+	int		 keyring_fd;
 };
+
+static int
+backoff(int *waited)
+{
+	int ms = 1 + g_random_int_range(0, 10);
+
+	if (*waited >= LOCK_WAIT_MS)
+		return 0;
+	g_usleep(ms * 1000);
+	*waited += ms;
+	return 1;
+}
 
 static TDB_DATA
 datum(const char *s, size_t len)
@@ -118,7 +139,10 @@ write_file(const char *path, const char *text, struct hd_error *e)
  * The GnuPG home the tools drive.  Loopback pinentry lets the stored
  * passphrase reach gpg-agent through gpgme's callback; no cache means a
  * wrong passphrase is always found wrong; a low S2K count keeps unlocking
- * cheap, since the passphrase itself sits in state.tdb next door.
+ * cheap, since the passphrase itself sits in state.tdb next door.  Trust
+ * is the store's business (an imported key is trusted), so encryption
+ * passes always-trust rather than "trust-model always", with which gpg
+ * 2.2 cannot even list a revoked key before its trustdb exists.
  */
 static int
 make_gnupg(const char *gnupg, struct hd_error *e)
@@ -138,9 +162,7 @@ make_gnupg(const char *gnupg, struct hd_error *e)
 	    "s2k-count 65536\n", e);
 	if (rc == 0)
 		rc = write_file(conf,
-		    "# written by hdpgp: importing a key is the decision to"
-		    " trust it\n"
-		    "trust-model always\n"
+		    "# written by hdpgp\n"
 		    "no-auto-key-retrieve\n"
 		    "auto-key-locate local\n"
 		    "no-greeting\n", e);
@@ -193,6 +215,7 @@ hd_state_open(struct hd_state **out, const char *dir, int create,
 
 	umask(077);
 	st = g_new0(struct hd_state, 1);
+	st->keyring_fd = -1;
 	st->dir = dir != NULL ? g_strdup(dir) : default_dir();
 	st->gnupg = g_build_filename(st->dir, "gnupg", NULL);
 	st->path = g_build_filename(st->dir, "state.tdb", NULL);
@@ -235,6 +258,8 @@ hd_state_close(struct hd_state *st)
 		return;
 	if (st->tdb != NULL)
 		tdb_close(st->tdb);
+	if (st->keyring_fd != -1)
+		close(st->keyring_fd);
 	g_free(st->dir);
 	g_free(st->gnupg);
 	g_free(st->path);
@@ -296,9 +321,12 @@ hd_state_delete(struct hd_state *st, const char *key)
 int
 hd_state_begin(struct hd_state *st, struct hd_error *e)
 {
-	if (tdb_transaction_start(st->tdb) != 0)
-		return hd_error_set(e, EX_TEMPFAIL, "%s: %s", st->path,
-		    tdb_errorstr(st->tdb));
+	int waited = 0;
+
+	while (tdb_transaction_start(st->tdb) != 0)
+		if (tdb_error(st->tdb) != TDB_ERR_LOCK || !backoff(&waited))
+			return hd_error_set(e, EX_TEMPFAIL, "%s: %s", st->path,
+			    tdb_errorstr(st->tdb));
 	return 0;
 }
 
@@ -320,7 +348,45 @@ hd_state_cancel(struct hd_state *st)
 int
 hd_state_lock(struct hd_state *st, const char *key)
 {
-	return tdb_chainlock(st->tdb, key_datum(key)) == 0 ? 0 : -1;
+	int waited = 0;
+
+	while (tdb_chainlock(st->tdb, key_datum(key)) != 0)
+		if (!backoff(&waited))
+			return -1;
+	return 0;
+}
+
+/*
+ * One writer at a time in the GnuPG home: concurrent "gpg --import"
+ * runs were seen to lose keys from pubring.kbx.  An flock on a file of
+ * its own keeps this apart from the tdb locks.
+ */
+int
+hd_state_keyring_lock(struct hd_state *st, struct hd_error *e)
+{
+	char *path;
+
+	if (st->keyring_fd == -1) {
+		path = g_build_filename(st->dir, "keyring.lock", NULL);
+		st->keyring_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
+		    0600);
+		g_free(path);
+		if (st->keyring_fd == -1)
+			return hd_error_set(e, EX_IOERR, "%s: keyring.lock: %s",
+			    st->dir, strerror(errno));
+	}
+	while (flock(st->keyring_fd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			return hd_error_set(e, EX_TEMPFAIL, "%s: keyring.lock: "
+			    "%s", st->dir, strerror(errno));
+	return 0;
+}
+
+void
+hd_state_keyring_unlock(struct hd_state *st)
+{
+	if (st->keyring_fd != -1)
+		flock(st->keyring_fd, LOCK_UN);
 }
 
 void

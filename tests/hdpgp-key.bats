@@ -1,0 +1,485 @@
+#!/usr/bin/env bats
+# hdpgp-key: the key store.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	hd_setup
+}
+
+teardown() {
+	hd_teardown
+}
+
+# The fingerprints the store lists, sorted.
+listed() {
+	hdpgp-key list -j | jq -r '.[].fingerprint' | sort
+}
+
+# The fingerprints hdpgp's GnuPG home holds (public, or secret with -K).
+in_gnupg() {
+	hgpg ${1:---list-keys} 2>/dev/null |
+	    awk -F: '$1 == "pub" || $1 == "sec" { p = 1; next }
+		$1 == "fpr" && p { print $10; p = 0 }' | sort
+}
+
+@test "import: an armored public key" {
+	run -0 hdpgp-key import "$KEYS/alice.pub.asc"
+	assert_output "$ALICE_FPR imported     pub Alice Helpdesk (INSECURE test key) <alice@example.com>"
+	run -0 hdpgp-key list
+	assert_output --regexp "^$ALICE_FPR pub valid +[0-9-]{10} never +alias=- pass=no alice@example.com$"
+	run -0 in_gnupg
+	assert_output "$ALICE_FPR"
+}
+
+@test "import: an armored secret key with the right passphrase" {
+	run -0 hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc"
+	assert_output --partial "$ALICE_FPR imported     sec"
+	run -0 hdpgp-key list -j
+	[ "$(jq -r '.[0].secret, .[0].passphrase_stored' <<<"$output")" = $'true\ntrue' ]
+	run -0 in_gnupg -K
+	assert_output "$ALICE_FPR"
+	# The passphrase arrives on a descriptor just as well.
+	run -0 hdpgp-key --passphrase-fd 3 import "$KEYS/bob.sec.asc" 3<"$HD/bob.pass"
+	assert_output --partial "$BOB_FPR imported     sec"
+}
+
+@test "import: a secret key with a wrong passphrase changes nothing" {
+	run -65 hdpgp-key --passphrase-file "$HD/wrong.pass" import "$KEYS/alice.sec.asc"
+	assert_output "hdpgp-key: $KEYS/alice.sec.asc: $ALICE_FPR: passphrase is invalid"
+	run -0 listed
+	assert_output ""
+	run -0 in_gnupg
+	assert_output ""
+	run -0 in_gnupg -K
+	assert_output ""
+	# no scratch home is left behind
+	run -0 find "$HDPGP_HOME" -maxdepth 1 -name 'scratch.*'
+	assert_output ""
+}
+
+@test "import: a secret key without a passphrase changes nothing" {
+	run -65 notty hdpgp-key import "$KEYS/alice.sec.asc"
+	assert_output "hdpgp-key: $KEYS/alice.sec.asc: $ALICE_FPR: passphrase required"
+	run -0 listed
+	assert_output ""
+	run -0 in_gnupg -K
+	assert_output ""
+}
+
+@test "import: an unprotected secret key is accepted with a warning" {
+	run -0 notty hdpgp-key import "$KEYS/plain.sec.asc"
+	assert_output --partial "$PLAIN_FPR imported     sec"
+	assert_output --partial "warning: secret key is not protected by a passphrase"
+	run -0 hdpgp-key list "$PLAIN_FPR"
+	assert_output --partial " sec valid "
+	assert_output --partial "pass=no"
+}
+
+@test "import: a binary key and a binary keyring of several keys" {
+	run -0 hdpgp-key import "$KEYS/bob.pub.gpg"
+	assert_output --partial "$BOB_FPR imported     pub"
+	run -0 hdpgp-key import "$KEYS/keyring.gpg"
+	assert_line --partial "$ALICE_FPR imported"
+	assert_line --partial "$BOB_FPR unchanged"
+	assert_line --partial "$CAROL_FPR imported"
+	run -0 listed
+	assert_output "$(printf '%s\n' "$ALICE_FPR" "$BOB_FPR" "$CAROL_FPR" | sort)"
+}
+
+@test "import: armor pasted on stdin with blank lines and indentation" {
+	{ printf '\n\n   \n'; sed 's/^/   /; s/$/  /' "$KEYS/carol.pub.asc"; printf '\n\t\n'; } >"$HD/pasted"
+	run -0 hdpgp-key import <"$HD/pasted"
+	assert_output --partial "$CAROL_FPR imported     pub"
+	run -0 hdpgp-key show carol@example.net
+	assert_line "fingerprint  $CAROL_FPR"
+}
+
+@test "import: data without a key is refused and nothing changes" {
+	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	printf 'Hello, this is not a key.\n' >"$HD/nokey"
+	run -65 hdpgp-key import "$HD/nokey"
+	assert_output "hdpgp-key: $HD/nokey: no OpenPGP key found in the input"
+	run -65 hdpgp-key import </dev/null
+	assert_output "hdpgp-key: stdin: no OpenPGP key found in the input"
+	run -66 hdpgp-key import "$HD/missing"
+	assert_output --partial "No such file or directory"
+	run -0 listed
+	assert_output "$ALICE_FPR"
+}
+
+@test "import: a key already present says so and succeeds" {
+	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	run -0 --separate-stderr hdpgp-key import "$KEYS/alice.pub.asc"
+	assert_output --partial "$ALICE_FPR unchanged    pub"
+	[ "$stderr" = "hdpgp-key: $ALICE_FPR: already present" ]
+	run -0 --separate-stderr hdpgp-key -q import "$KEYS/alice.pub.asc"
+	[ -z "$stderr" ]
+}
+
+@test "import: the secret half upgrades a known public key" {
+	hdpgp-key --domain-alias example.com import "$KEYS/alice.pub.asc" >/dev/null
+	run -0 hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc"
+	assert_output --partial "$ALICE_FPR secret-added sec"
+	run -0 hdpgp-key list alice
+	assert_output --regexp "^$ALICE_FPR sec valid .* alias=example.com pass=yes alice@example.com$"
+}
+
+@test "import: expired and revoked keys are imported and marked" {
+	run -0 hdpgp-key import "$KEYS/expired.pub.asc" "$KEYS/revoked.pub.asc"
+	run -0 hdpgp-key list expired@example.org
+	assert_output --regexp "^$EXPIRED_FPR pub expired +2020-01-01 2021-01-01 "
+	run -0 hdpgp-key list revoked@example.org
+	assert_output --regexp "^$REVOKED_FPR pub revoked "
+	run -0 hdpgp-key -j show "$REVOKED_FPR"
+	[ "$(jq -r '.[0].status, .[0].revoked' <<<"$output")" = $'revoked\ntrue' ]
+}
+
+@test "import: a key whose only user ID has no email address" {
+	run -0 hdpgp-key import "$KEYS/noemail.pub.asc"
+	assert_output --partial "warning: no user ID with an email address"
+	run -0 hdpgp-key list
+	assert_output --regexp "^$NOEMAIL_FPR pub valid .* \(no email\)$"
+	run -0 hdpgp-key show "$NOEMAIL_FPR"
+	assert_line "uid          No Email (INSECURE test key)"
+}
+
+@test "import: --domain-alias sets the alias on import" {
+	run -0 hdpgp-key --domain-alias Example.COM import "$KEYS/alice.pub.asc"
+	run -0 hdpgp-key -j list
+	[ "$(jq -r '.[0].alias' <<<"$output")" = example.com ]
+	run -64 hdpgp-key --domain-alias 'not a domain' import "$KEYS/bob.pub.asc"
+	assert_output --partial "not a domain"
+	run -0 listed
+	assert_output "$ALICE_FPR"
+}
+
+@test "list and show: text and JSON" {
+	hdpgp-key import "$KEYS/alice.pub.asc" "$KEYS/bob.pub.asc" >/dev/null
+	hdpgp-key --passphrase-file "$HD/carol.pass" import "$KEYS/carol.sec.asc" >/dev/null
+	run -0 hdpgp-key list
+	assert_equal "${#lines[@]}" 3
+	# sorted by address
+	assert_line -n 0 --partial alice@example.com
+	assert_line -n 1 --partial bob@example.org
+	assert_line -n 2 --partial carol@example.net
+	run -0 hdpgp-key list -j
+	jq -e 'length == 3' <<<"$output"
+	jq -e --arg f "$CAROL_FPR" '.[] | select(.fingerprint == $f) |
+	    .secret and .status == "valid" and .emails == ["carol@example.net"]
+	    and (.subkeys | length == 2) and .expires == null
+	    and (.subkeys[1].capabilities | index("encrypt"))' <<<"$output"
+	run -0 hdpgp-key list BOB
+	assert_output --partial "$BOB_FPR"
+	assert_equal "${#lines[@]}" 1
+	run -0 hdpgp-key show carol@EXAMPLE.net
+	assert_line "fingerprint  $CAROL_FPR"
+	assert_line "type         secret"
+	assert_line "passphrase   stored"
+	assert_line --regexp "^primary +$CAROL_FPR rsa3072 sign,certify created .* secret$"
+	assert_line --regexp "^subkey +$CAROL_SUB_FPR rsa3072 encrypt created .* secret$"
+	# by long key ID, by subkey fingerprint, and 0x-prefixed
+	run -0 hdpgp-key show "${CAROL_FPR: -16}"
+	assert_line "fingerprint  $CAROL_FPR"
+	run -0 hdpgp-key show "$CAROL_SUB_FPR"
+	assert_line "fingerprint  $CAROL_FPR"
+	run -0 hdpgp-key -j show "0x${BOB_FPR: -16}"
+	jq -e --arg f "$BOB_FPR" '.[0].fingerprint == $f and .[0].secret == false' <<<"$output"
+	# exact addresses only: no substring, and the local part as written
+	run -66 hdpgp-key show carol@example
+	assert_output "hdpgp-key: carol@example: no such key"
+	run -66 hdpgp-key show Carol@example.net
+	run -64 hdpgp-key show 'not an address'
+}
+
+@test "list on a state directory that does not exist creates nothing" {
+	run -0 hdpgp-key list
+	assert_output ""
+	[ ! -e "$HDPGP_HOME" ]
+	run -0 hdpgp-key list -j
+	assert_output "[]"
+}
+
+@test "export: public key, importable by stock gpg" {
+	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	run -0 hdpgp-key export alice@example.com
+	assert_line -n 0 -- "-----BEGIN PGP PUBLIC KEY BLOCK-----"
+	hdpgp-key export alice@example.com >"$HD/out.asc"
+	sgpg --import "$HD/out.asc"
+	run -0 sgpg --with-colons --list-keys "$ALICE_FPR"
+	assert_output --partial "alice@example.com"
+	hdpgp-key export --binary "$ALICE_FPR" >"$HD/out.gpg"
+	run -0 sgpg --list-packets "$HD/out.gpg"
+	assert_output --partial ":public key packet:"
+}
+
+@test "export --secret: importable by stock gpg with the same passphrase" {
+	hdpgp-key --passphrase-file "$HD/bob.pass" import "$KEYS/bob.sec.asc" >/dev/null
+	hdpgp-key export --secret bob@example.org >"$HD/sec.asc"
+	run -0 head -1 "$HD/sec.asc"
+	assert_output -- "-----BEGIN PGP PRIVATE KEY BLOCK-----"
+	sgpg --passphrase-file "$HD/bob.pass" --import "$HD/sec.asc"
+	echo hello >"$HD/msg"
+	# still protected: the wrong passphrase does not unlock it
+	run sgpg --passphrase-file "$HD/wrong.pass" -u "$BOB_FPR" --detach-sign -o "$HD/bad.sig" "$HD/msg"
+	assert_failure
+	sgpg --passphrase-file "$HD/bob.pass" -u "$BOB_FPR" --detach-sign -o "$HD/msg.sig" "$HD/msg"
+	run -0 sgpg --verify "$HD/msg.sig" "$HD/msg"
+}
+
+@test "export --secret of a public-only key is an error" {
+	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	run -65 --separate-stderr hdpgp-key export --secret alice@example.com
+	assert_equal "$output" ""
+	assert_equal "$stderr" "hdpgp-key: $ALICE_FPR: no secret key (public key only)"
+}
+
+@test "two keys for one address: show lists both, export must be told which" {
+	hdpgp-key import "$KEYS/dup-old.pub.asc" "$KEYS/dup-new.pub.asc" >/dev/null
+	run -0 hdpgp-key show dup@example.org
+	assert_line "fingerprint  $DUPOLD_FPR"
+	assert_line "fingerprint  $DUPNEW_FPR"
+	run -64 hdpgp-key export dup@example.org
+	assert_output --partial "2 keys match"
+	run -0 hdpgp-key export "$DUPNEW_FPR"
+}
+
+@test "a revoked user ID's address does not select the key" {
+	hdpgp-key import "$KEYS/revuid.pub.asc" >/dev/null
+	run -0 hdpgp-key list
+	assert_output --regexp "^$REVUID_FPR pub valid .* new@example.org$"
+	run -0 hdpgp-key show new@example.org
+	assert_line "uid          Revuid Old (INSECURE test key) <old@example.org> (revoked)"
+	run -66 hdpgp-key show old@example.org
+}
+
+@test "delete: key and metadata go, export then fails" {
+	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
+	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
+	run -0 hdpgp-key delete alice@example.com
+	assert_output "hdpgp-key: alice@example.com: deleted"
+	run -0 listed
+	assert_output "$BOB_FPR"
+	run -0 in_gnupg
+	assert_output "$BOB_FPR"
+	run -0 in_gnupg -K
+	assert_output ""
+	run -66 hdpgp-key export "$ALICE_FPR"
+	assert_output "hdpgp-key: $ALICE_FPR: no such key"
+	run -66 hdpgp-key delete "$ALICE_FPR"
+	# the key comes back cleanly
+	run -0 hdpgp-key import "$KEYS/alice.pub.asc"
+	assert_output --partial "$ALICE_FPR imported"
+}
+
+@test "alias: set and clear" {
+	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	run -0 hdpgp-key alias alice@example.com Example.NET
+	run -0 hdpgp-key list
+	assert_output --partial "alias=example.net"
+	run -0 hdpgp-key -j show "$ALICE_FPR"
+	[ "$(jq -r '.[0].alias' <<<"$output")" = example.net ]
+	run -0 hdpgp-key list example.net
+	assert_output --partial "$ALICE_FPR"
+	run -0 hdpgp-key alias "$ALICE_FPR" --none
+	run -0 hdpgp-key list
+	assert_output --partial "alias=-"
+	run -64 hdpgp-key alias "$ALICE_FPR" 'bad@domain'
+	run -64 hdpgp-key alias "$ALICE_FPR"
+}
+
+@test "generate: a key usable at once with stock gpg" {
+	run -0 hdpgp-key --passphrase-file "$HD/alice.pass" generate helpdesk@example.com --name "Helpdesk (INSECURE test key)"
+	fpr=$output
+	[[ $fpr =~ ^[0-9A-F]{40}$ ]]
+	run -0 hdpgp-key -j show helpdesk@example.com
+	jq -e '.[0].secret and .[0].passphrase_stored and .[0].expires == null
+	    and .[0].subkeys[0].algo == "ed25519"
+	    and .[0].subkeys[1].algo == "cv25519"
+	    and .[0].uids[0].uid == "Helpdesk (INSECURE test key) <helpdesk@example.com>"' <<<"$output"
+	hdpgp-key export helpdesk@example.com >"$HD/pub.asc"
+	hdpgp-key export --secret helpdesk@example.com >"$HD/sec.asc"
+	# a customer verifies and encrypts with the public key ...
+	sgpg --import "$HD/pub.asc"
+	echo "ticket 42" >"$HD/msg"
+	sgpg --trust-model always -r "$fpr" -e -o "$HD/msg.gpg" "$HD/msg"
+	# ... and the helpdesk's secret key, in another home, answers
+	mkdir -m 700 "$HD/helpdesk"
+	gpg --homedir "$HD/helpdesk" --batch --pinentry-mode loopback --passphrase-file "$HD/alice.pass" --import "$HD/sec.asc"
+	run -0 --separate-stderr gpg --homedir "$HD/helpdesk" --batch --pinentry-mode loopback --passphrase-file "$HD/alice.pass" -d "$HD/msg.gpg"
+	assert_output "ticket 42"
+	gpg --homedir "$HD/helpdesk" --batch --pinentry-mode loopback --passphrase-file "$HD/alice.pass" -u "$fpr" --detach-sign -o "$HD/msg.sig" "$HD/msg"
+	gpgconf --homedir "$HD/helpdesk" --kill gpg-agent
+	run -0 sgpg --verify "$HD/msg.sig" "$HD/msg"
+}
+
+@test "generate: rsa3072 with an expiry; bad arguments" {
+	run -0 hdpgp-key --passphrase-file "$HD/alice.pass" generate rsa@example.com --algo rsa3072 --expire 1y
+	run -0 hdpgp-key -j show rsa@example.com
+	jq -e '.[0].subkeys[0].algo == "rsa3072" and .[0].expires != null' <<<"$output"
+	run -64 hdpgp-key --passphrase-file "$HD/alice.pass" generate x@example.com --algo dsa
+	run -64 hdpgp-key --passphrase-file "$HD/alice.pass" generate x@example.com --expire soon
+	run -64 hdpgp-key --passphrase-file "$HD/alice.pass" generate not-an-address
+	run -64 notty hdpgp-key generate x@example.com
+	assert_output --partial "passphrase required"
+	run -0 hdpgp-key list x@example.com
+	assert_output ""
+}
+
+@test "passwd: checked before it is stored" {
+	run -0 notty hdpgp-key import "$KEYS/plain.sec.asc"
+	hdpgp-key --passphrase-file "$HD/carol.pass" import "$KEYS/carol.sec.asc" >/dev/null
+	run -65 hdpgp-key --passphrase-file "$HD/wrong.pass" passwd carol@example.net
+	assert_output "hdpgp-key: $CAROL_FPR: passphrase is invalid"
+	run -0 hdpgp-key --passphrase-file "$HD/carol.pass" passwd carol@example.net
+	run -0 hdpgp-key list carol
+	assert_output --partial "pass=yes"
+	run -65 hdpgp-key --passphrase-file "$HD/carol.pass" passwd plain@example.com
+	assert_output --partial "not protected by a passphrase"
+}
+
+@test "check: expiring and expired keys, for cron" {
+	hdpgp-key import "$KEYS/alice.pub.asc" "$KEYS/revoked.pub.asc" >/dev/null
+	run -0 hdpgp-key check
+	assert_output ""
+	hdpgp-key --passphrase-file "$HD/alice.pass" generate soon@example.com --expire 10d >/dev/null
+	run -1 hdpgp-key check
+	assert_output --regexp "^[0-9A-F]{40} sec expiring-soon .* soon@example.com$"
+	run -0 hdpgp-key check --days 5
+	hdpgp-key import "$KEYS/expired.pub.asc" >/dev/null
+	run -1 hdpgp-key check --days 5
+	assert_output --regexp "^$EXPIRED_FPR pub expired "
+	run -1 hdpgp-key -j check
+	jq -e 'length == 2' <<<"$output"
+	run -64 hdpgp-key check --days many
+}
+
+@test "the passphrase is in no listing, no log record, no child's argv or environment" {
+	start_agent
+	strace -f -qq -e trace=execve -s 4096 -v -o "$HD/trace" \
+	    hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc"
+	strace -f -qq -e trace=execve -s 4096 -v -o "$HD/trace2" \
+	    hdpgp-key --passphrase-file "$HD/bob.pass" generate gen@example.com
+	strace -f -qq -e trace=execve -s 4096 -v -o "$HD/trace3" \
+	    hdpgp-key export --secret gen@example.com
+	cat "$HD/trace2" "$HD/trace3" >>"$HD/trace"
+	grep -q 'execve("/usr/bin/gpg"' "$HD/trace"
+	run grep -c -e "$ALICE_PASS" -e "$BOB_PASS" "$HD/trace"
+	assert_output 0
+	run -0 hdpgp-key list -j
+	refute_output --partial "$ALICE_PASS"
+	refute_output --partial "$BOB_PASS"
+	run -0 tdbdump "$HDPGP_HOME/state.tdb"
+	# the log holds the actions, without the passphrases
+	assert_output --partial "key-import"
+	assert_output --partial "key-generate"
+	[ "$(grep -c '= "log:0' <<<"$output")" -ge 3 ]
+	run bash -c "tdbdump '$HDPGP_HOME/state.tdb' | grep -A1 'log:' | grep -c -e '$ALICE_PASS' -e '$BOB_PASS'"
+	assert_output 0
+}
+
+@test "eight imports at once on one state directory lose nothing" {
+	local f pids=()
+	hdpgp-key list >/dev/null
+	for f in alice bob carol expired revoked noemail revuid dup-old; do
+		hdpgp-key -q import "$KEYS/$f.pub.asc" >"$HD/$f.out" 2>&1 &
+		pids+=($!)
+	done
+	for f in "${pids[@]}"; do wait "$f"; done
+	run -0 listed
+	assert_output "$(printf '%s\n' "$ALICE_FPR" "$BOB_FPR" "$CAROL_FPR" "$EXPIRED_FPR" \
+	    "$REVOKED_FPR" "$NOEMAIL_FPR" "$REVUID_FPR" "$DUPOLD_FPR" | sort)"
+	run -0 tdbtool "$HDPGP_HOME/state.tdb" check
+	assert_output --partial "Database integrity is OK"
+	run -0 in_gnupg
+	assert_equal "${#lines[@]}" 8
+}
+
+@test "a state file of a future format is refused and left untouched" {
+	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	tdbtool "$HDPGP_HOME/state.tdb" store hdpgp:format 2 >/dev/null
+	sum=$(sha256sum <"$HDPGP_HOME/state.tdb")
+	run -78 hdpgp-key list
+	assert_output "hdpgp-key: $HDPGP_HOME/state.tdb: state format 2 is not supported by this hdpgp (format 1)"
+	run -78 hdpgp-key import "$KEYS/bob.pub.asc"
+	[ "$(sha256sum <"$HDPGP_HOME/state.tdb")" = "$sum" ]
+}
+
+@test "a state directory other users can write is refused" {
+	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	chmod 0770 "$HDPGP_HOME"
+	run -78 hdpgp-key list
+	assert_output "hdpgp-key: $HDPGP_HOME: writable by other users (chmod go-w)"
+	chmod 0700 "$HDPGP_HOME"
+	run -0 stat -c %a "$HDPGP_HOME" "$HDPGP_HOME/state.tdb" "$HDPGP_HOME/gnupg"
+	assert_output $'700\n600\n700'
+}
+
+@test "-d wins over HDPGP_HOME; XDG_STATE_HOME is the default" {
+	run -0 hdpgp-key -d "$HD/other" import "$KEYS/alice.pub.asc"
+	[ -f "$HD/other/state.tdb" ]
+	[ ! -e "$HDPGP_HOME" ]
+	run -0 env -u HDPGP_HOME XDG_STATE_HOME="$HD/xdg" hdpgp-key import "$KEYS/bob.pub.asc"
+	[ -f "$HD/xdg/hdpgp/state.tdb" ]
+	gpgconf --homedir "$HD/other/gnupg" --kill gpg-agent
+	gpgconf --homedir "$HD/xdg/hdpgp/gnupg" --kill gpg-agent
+}
+
+@test "list starts no other program; import starts no gpgconf or gpgsm" {
+	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	start_agent
+	run -0 count_execs hdpgp-key list
+	[ "$output" -le 1 ]
+	run -0 count_execs hdpgp-key import "$KEYS/bob.pub.asc"
+	run grep -E 'execve\("[^"]*(gpgconf|gpgsm)"' "$HD/strace.out"
+	assert_failure
+}
+
+@test "usage errors exit 64" {
+	run -64 hdpgp-key
+	assert_output --partial "usage: hdpgp-key"
+	run -64 hdpgp-key frobnicate
+	run -64 hdpgp-key show
+	run -64 hdpgp-key --bogus list
+	run -0 hdpgp-key -V
+	assert_output --regexp '^hdpgp-key [0-9.]+$'
+}
+
+@test "interop: every key and keyring of the RT corpus" {
+	[ -d "$CORPUS" ] || skip "../shared/corpus is absent"
+	local k="$CORPUS/keys"
+	printf 'rt-test\n' >"$HD/rt.pass"
+	printf 'recipient\n' >"$HD/recipient.pass"
+	run -0 hdpgp-key import "$k"/*.public.key
+	run -0 hdpgp-key --passphrase-file "$HD/rt.pass" import "$k/rt-test-at-example.com.secret.key" \
+	    "$k/rt-test-at-example.com.2.secret.key" "$k/rt-recipient-at-example.com.secret.key"
+	run -0 hdpgp-key --passphrase-file "$HD/recipient.pass" import "$k/recipient-at-example.com.secret.key" \
+	    "$k/general-at-example.com.2.secret.key"
+	run -0 notty hdpgp-key import "$k/general-at-example.com.secret.key"
+	assert_output --partial "not protected by a passphrase"
+	run -0 hdpgp-key import "$CORPUS/keyrings/pubring.gpg"
+	# secring.gpg holds keys with different passphrases: one is refused,
+	# so none is taken
+	printf 'test\n' >"$HD/test.pass"
+	run -65 hdpgp-key --passphrase-file "$HD/test.pass" import "$CORPUS/keyrings/secring.gpg"
+	assert_output --partial "passphrase is invalid"
+	run -65 hdpgp-key import "$CORPUS/keyrings/trustdb.gpg"
+	run -0 hdpgp-key -j list
+	jq -r '.[] | "\(.fingerprint) \(.secret) \(.emails | join(","))"' <<<"$output" | sort >"$HD/got"
+	sort >"$HD/want" <<-EOF
+	F0CB3B482CFA485680A4A0BDD328035D84881F1B true rt-test@example.com
+	4CFD3F7DCD464852DB980F26C798591AA831DBFB true rt-test@example.com
+	C60491A985E098BAE9C6AF5BCE30C41EC2274A26 true rt-recipient@example.com
+	7232A3C60F796865796370A54855ED8893EB9DE7 true recipient@example.com
+	EC1E81E7DC3DB42788FB0E4E9FA662C06DE22FC2 true general@example.com
+	75E156271DCCF02DDD4A7A8CDF651FA0632C4F50 true general@example.com
+	F23574193C1BA40ACB8DC6A4B5A462194345F7A5 false rt@example.com
+	086B633F73011B9E0A2D27DB0DC88CDF5844FEE6 false random@localhost
+	EOF
+	run diff "$HD/want" "$HD/got"
+	assert_success
+	run -0 hdpgp-key show rt-test@example.com
+	assert_line "fingerprint  F0CB3B482CFA485680A4A0BDD328035D84881F1B"
+	assert_line "fingerprint  4CFD3F7DCD464852DB980F26C798591AA831DBFB"
+}
