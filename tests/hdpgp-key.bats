@@ -357,12 +357,9 @@ in_gnupg() {
 
 @test "the passphrase is in no listing, no log record, no child's argv or environment" {
 	start_agent
-	strace -f -qq -e trace=execve -s 4096 -v -o "$HD/trace" \
-	    hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc"
-	strace -f -qq -e trace=execve -s 4096 -v -o "$HD/trace2" \
-	    hdpgp-key --passphrase-file "$HD/bob.pass" generate gen@example.com
-	strace -f -qq -e trace=execve -s 4096 -v -o "$HD/trace3" \
-	    hdpgp-key export --secret gen@example.com
+	trace_execs "$HD/trace" hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc"
+	trace_execs "$HD/trace2" hdpgp-key --passphrase-file "$HD/bob.pass" generate gen@example.com
+	trace_execs "$HD/trace3" hdpgp-key export --secret gen@example.com
 	cat "$HD/trace2" "$HD/trace3" >>"$HD/trace"
 	grep -q 'execve("/usr/bin/gpg"' "$HD/trace"
 	run grep -c -e "$ALICE_PASS" -e "$BOB_PASS" "$HD/trace"

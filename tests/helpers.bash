@@ -59,9 +59,18 @@ start_agent() {
 	gpg-connect-agent --homedir "$HDPGP_HOME/gnupg" /bye >/dev/null 2>&1
 }
 
-# The programs a command starts, one per line (strace -f, exact).
+# Every program a command starts, with argv and environment, to file $1.
+# LeakSanitizer cannot run under ptrace: leaks are checked elsewhere.
+trace_execs() {
+	local out=$1
+	shift
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -qq -e trace=execve -s 4096 -v -o "$out" "$@"
+}
+
+# How many programs a command starts (strace -f: exact).
 count_execs() {
 	local out=$HD/strace.out
-	strace -f -qq -e trace=execve -s 4096 -v -o "$out" "$@" >/dev/null 2>&1
+	trace_execs "$out" "$@" >/dev/null 2>&1
 	grep -E 'execve\(.*= 0$' "$out" | awk 'END { print NR - 1 }'
 }
