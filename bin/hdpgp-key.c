@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "hdpgp.h"
@@ -58,12 +59,26 @@ static struct {
 	const char	*algo;
 	int		 none;
 	const char	*days;
+	unsigned	 seen;		/* command options given, by bit */
 } opt = { .passfd = -1 };
 
-static void __attribute__((noreturn))
-usage(void)
+#define BIT(o)	(1u << ((o) - OPT_ALIAS))
+
+static const char *
+optname(int val)
 {
-	fprintf(stderr,
+	const struct option *o;
+
+	for (o = longopts; o->name != NULL; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: %s [-jqV] [-d dir] [--passphrase-file file | "
 	    "--passphrase-fd fd]\n"
 	    "           command [argument ...]\n"
@@ -77,7 +92,7 @@ usage(void)
 	    "       passwd key\n"
 	    "       alias key domain | alias key --none\n"
 	    "       check [--days n]\n", getprogname());
-	exit(EX_USAGE);
+	exit(status);
 }
 
 /* The passphrase from --passphrase-file or -fd is read once, when needed. */
@@ -238,11 +253,13 @@ cmd_import(struct hd_state *st, int argc, char **argv)
 	for (n = 0; n == 0 || n < argc; n++) {
 		const char *file = argc > 0 ? argv[n] : NULL;
 
-		if ((rc = hd_read_file(file, &buf, &len, &e)) == 0) {
-			rc = hd_key_import(st, buf, len, opt.alias, &ask, &res,
-			    &e);
-			free(buf);
+		if ((rc = hd_read_file(file, &buf, &len, &e)) != 0) {
+			warnx("%s", e.text);
+			status = status ? status : rc;
+			continue;
 		}
+		rc = hd_key_import(st, buf, len, opt.alias, &ask, &res, &e);
+		free(buf);
 		if (rc != 0) {
 			warnx("%s: %s", file != NULL ? file : "stdin", e.text);
 			status = status ? status : rc;
@@ -278,7 +295,7 @@ cmd_list(struct hd_state *st, int argc, char **argv)
 	size_t i;
 
 	if (argc > 1)
-		usage();
+		usage(EX_USAGE);
 	if (hd_key_all(st, &ks) != 0)
 		errx(EX_IOERR, "cannot read the key index");
 	shown.key = ks.key;
@@ -310,7 +327,7 @@ cmd_show(struct hd_state *st, int argc, char **argv)
 	int rc;
 
 	if (argc != 1)
-		usage();
+		usage(EX_USAGE);
 	if ((rc = hd_key_find(st, argv[0], &ks, &e)) != 0)
 		errx(rc, "%s", e.text);
 	if (opt.json)
@@ -334,7 +351,7 @@ cmd_export(struct hd_state *st, int argc, char **argv)
 	int rc;
 
 	if (argc != 1)
-		usage();
+		usage(EX_USAGE);
 	if ((rc = hd_key_export(st, argv[0], opt.secret, opt.binary, &buf,
 	    &len, &e)) != 0)
 		errx(rc, "%s", e.text);
@@ -351,7 +368,7 @@ cmd_delete(struct hd_state *st, int argc, char **argv)
 	int i, rc, status = 0;
 
 	if (argc < 1)
-		usage();
+		usage(EX_USAGE);
 	for (i = 0; i < argc; i++)
 		if ((rc = hd_key_delete(st, argv[i], &e)) != 0) {
 			warnx("%s", e.text);
@@ -370,7 +387,7 @@ cmd_generate(struct hd_state *st, int argc, char **argv)
 	int rc;
 
 	if (argc != 1)
-		usage();
+		usage(EX_USAGE);
 	if (opt.expire != NULL && hd_parse_period(opt.expire, &expires) != 0)
 		errx(EX_USAGE, "%s: not a period (N, Nd, Nw, Nm, Ny or never)",
 		    opt.expire);
@@ -395,7 +412,7 @@ cmd_passwd(struct hd_state *st, int argc, char **argv)
 	int rc;
 
 	if (argc != 1)
-		usage();
+		usage(EX_USAGE);
 	if (asprintf(&prompt, "Passphrase for %s: ", argv[0]) == -1)
 		err(EX_OSERR, "asprintf");
 	pass = need_passphrase(prompt, argv[0], 0);
@@ -416,7 +433,7 @@ cmd_alias(struct hd_state *st, int argc, char **argv)
 	int rc;
 
 	if (argc != (opt.none ? 1 : 2))
-		usage();
+		usage(EX_USAGE);
 	if ((rc = hd_key_alias(st, argv[0], opt.none ? NULL : argv[1],
 	    &e)) != 0)
 		errx(rc, "%s", e.text);
@@ -434,7 +451,7 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 0)
-		usage();
+		usage(EX_USAGE);
 	if (opt.days != NULL) {
 		days = strtonum(opt.days, 0, 36500, &errstr);
 		if (errstr != NULL)
@@ -465,17 +482,19 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 static const struct {
 	const char	*name;
 	int		 create;	/* writes: make the state if missing */
+	unsigned	 opts;		/* command options it takes */
 	int		(*fn)(struct hd_state *, int, char **);
 } cmds[] = {
-	{ "import", 1, cmd_import },
-	{ "list", 0, cmd_list },
-	{ "show", 0, cmd_show },
-	{ "export", 1, cmd_export },
-	{ "delete", 1, cmd_delete },
-	{ "generate", 1, cmd_generate },
-	{ "passwd", 1, cmd_passwd },
-	{ "alias", 1, cmd_alias },
-	{ "check", 0, cmd_check },
+	{ "import", 1, BIT(OPT_ALIAS), cmd_import },
+	{ "list", 0, 0, cmd_list },
+	{ "show", 0, 0, cmd_show },
+	{ "export", 1, BIT(OPT_SECRET) | BIT(OPT_BINARY), cmd_export },
+	{ "delete", 1, 0, cmd_delete },
+	{ "generate", 1, BIT(OPT_NAME) | BIT(OPT_EXPIRE) | BIT(OPT_ALGO),
+	    cmd_generate },
+	{ "passwd", 1, 0, cmd_passwd },
+	{ "alias", 1, BIT(OPT_NONE), cmd_alias },
+	{ "check", 0, BIT(OPT_DAYS), cmd_check },
 };
 
 int
@@ -488,6 +507,8 @@ main(int argc, char *argv[])
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "d:hjqV", longopts, NULL)) != -1) {
+		if (ch >= OPT_ALIAS)
+			opt.seen |= BIT(ch);
 		switch (ch) {
 		case 'd':
 			opt.dir = optarg;
@@ -535,19 +556,23 @@ main(int argc, char *argv[])
 			opt.days = optarg;
 			break;
 		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage();
+		usage(EX_USAGE);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[0], cmds[i].name) == 0)
 			break;
 	if (i == sizeof(cmds) / sizeof(cmds[0]))
-		usage();
+		usage(EX_USAGE);
+	if (opt.seen & ~cmds[i].opts)
+		errx(EX_USAGE, "%s: option --%s does not apply", argv[0],
+		    optname(OPT_ALIAS + ffs(opt.seen & ~cmds[i].opts) - 1));
 	if ((rc = hd_state_open(&st, opt.dir, cmds[i].create, &e)) != 0)
 		errx(rc, "%s", e.text);
 	rc = cmds[i].fn(st, argc - 1, argv + 1);

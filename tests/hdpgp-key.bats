@@ -104,7 +104,7 @@ in_gnupg() {
 	run -65 hdpgp-key import </dev/null
 	assert_output "hdpgp-key: stdin: no OpenPGP key found in the input"
 	run -66 hdpgp-key import "$HD/missing"
-	assert_output --partial "No such file or directory"
+	assert_output "hdpgp-key: $HD/missing: No such file or directory"
 	run -0 listed
 	assert_output "$ALICE_FPR"
 }
@@ -439,6 +439,12 @@ in_gnupg() {
 	run -64 hdpgp-key frobnicate
 	run -64 hdpgp-key show
 	run -64 hdpgp-key --bogus list
+	run -64 hdpgp-key list --secret
+	assert_output "hdpgp-key: list: option --secret does not apply"
+	run -64 hdpgp-key --days 3 export x@example.com
+	assert_output "hdpgp-key: export: option --days does not apply"
+	run -0 --separate-stderr hdpgp-key -h
+	assert_output --partial "usage: hdpgp-key"
 	run -0 hdpgp-key -V
 	assert_output --regexp '^hdpgp-key [0-9.]+$'
 }
