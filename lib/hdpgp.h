@@ -22,7 +22,7 @@
 
 struct hd_error {
 	int	status;
-	char	text[1024];
+	char	text[4096];	/* one problem a line */
 };
 
 /*
@@ -147,6 +147,10 @@ int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
 int	 hd_gpg_delete(struct hd_gpg *, const char *, struct hd_error *);
 int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
 	    char *, struct hd_error *);
+int	 hd_gpg_sign(struct hd_gpg *, const char *, const char *, size_t,
+	    char **, size_t *, char *, size_t, struct hd_error *);
+int	 hd_gpg_encrypt(struct hd_gpg *, char **, size_t, const char *,
+	    const char *, size_t, char **, size_t *, struct hd_error *);
 
 /* keystore.c: the key index in state.tdb */
 #define HD_EXPIRING_DAYS	30
@@ -172,6 +176,7 @@ int	 hd_key_find(struct hd_state *, const char *, struct hd_keyset *,
 int	 hd_key_resolve(struct hd_state *, const char *, struct hd_key *,
 	    struct hd_error *);
 int	 hd_key_all(struct hd_state *, struct hd_keyset *);
+int	 hd_key_listed(struct hd_state *, const char *, struct hd_keyset *);
 int	 hd_key_delete(struct hd_state *, const char *, struct hd_error *);
 int	 hd_key_export(struct hd_state *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
@@ -188,6 +193,47 @@ char	*hd_key_json(const struct hd_key *, time_t, int);
 char	*hd_keyset_json(const struct hd_keyset *, time_t, int);
 void	 hd_key_free(struct hd_key *);
 void	 hd_keyset_free(struct hd_keyset *);
+
+/* mime.c: MIME parsing and writing, through gmime */
+struct hd_msg;
+
+#define HD_MSG_PLAIN		0
+#define HD_MSG_SIGNED		1
+#define HD_MSG_ENCRYPTED	2
+
+int	 hd_msg_parse(const char *, size_t, struct hd_msg **,
+	    struct hd_error *);
+void	 hd_msg_free(struct hd_msg *);
+int	 hd_msg_kind(const struct hd_msg *);
+char	**hd_msg_from(const struct hd_msg *);
+char	**hd_msg_recipients(const struct hd_msg *);
+char	*hd_msg_id(const struct hd_msg *);
+int	 hd_msg_body(struct hd_msg *, int, char **, size_t *,
+	    struct hd_error *);
+int	 hd_msg_signed(struct hd_msg *, const char *, size_t, const char *,
+	    size_t, const char *, char **, size_t *, struct hd_error *);
+int	 hd_msg_encrypted(struct hd_msg *, const char *, size_t, char **,
+	    size_t *, struct hd_error *);
+
+/* policy.c: which key serves an address, and groups */
+int	 hd_select(struct hd_state *, const char *, int, int, time_t,
+	    struct hd_key *, char **);
+int	 hd_group_address(struct hd_state *, const char *, char **,
+	    struct hd_error *);
+
+/* outgoing.c: hdpgp-sign and hdpgp-encrypt */
+struct hd_out {
+	const char	*signer;	/* -u */
+	const char	*group;		/* -g */
+	char		**rcpt;		/* -r, NULL-terminated */
+	int		 sign;
+	int		 encrypt;
+	int		 self;
+	int		 protect;	/* --protect-subject */
+};
+
+int	 hd_outgoing(struct hd_state *, const char *, size_t,
+	    const struct hd_out *, char **, size_t *, struct hd_error *);
 
 /* log.c: the security log in state.tdb */
 struct hd_logrec {

@@ -439,8 +439,9 @@ keyset_take(struct hd_keyset *ks, struct hd_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
-static int
-add_listed(struct hd_state *st, const char *rkey, struct hd_keyset *ks)
+/* Adds the keys a list record (addr:, alias:) names to ks. */
+int
+hd_key_listed(struct hd_state *st, const char *rkey, struct hd_keyset *ks)
 {
 	char *val, **v;
 	size_t i;
@@ -490,7 +491,7 @@ hd_key_find(struct hd_state *st, const char *query, struct hd_keyset *ks,
 		}
 	} else if ((addr = hd_addr_normalize(query)) != NULL) {
 		rkey = g_strdup_printf("addr:%s", addr);
-		rc = add_listed(st, rkey, ks);
+		rc = hd_key_listed(st, rkey, ks);
 		g_free(rkey);
 		g_free(addr);
 	} else

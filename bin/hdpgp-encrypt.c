@@ -1,0 +1,120 @@
+/*
+ * hdpgp-encrypt: outgoing mail encrypted, PGP/MIME (RFC 3156 §4), and
+ * signed in the same pass with -s (§6.2).
+ */
+#include "config.h"
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hdpgp.h"
+
+enum {
+	OPT_SELF = 256,
+	OPT_PROTECT,
+};
+
+static const struct option longopts[] = {
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "group", required_argument, NULL, 'g' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "local-user", required_argument, NULL, 'u' },
+	{ "recipient", required_argument, NULL, 'r' },
+	{ "sign", no_argument, NULL, 's' },
+	{ "self", no_argument, NULL, OPT_SELF },
+	{ "protect-subject", no_argument, NULL, OPT_PROTECT },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: %s [-hqsV] [-d dir] [-u key | -g group] [-r address]... "
+	    "[--self]\n"
+	    "                     [--protect-subject] [file]\n",
+	    getprogname());
+	exit(status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct hd_out o = { 0 };
+	struct hd_state *st;
+	struct hd_error e;
+	const char *dir = NULL;
+	char *in, *out, *line, *next, **rcpt;
+	size_t inlen, outlen, nrcpt = 0;
+	int ch, rc;
+
+	o.encrypt = 1;
+	rcpt = calloc(argc, sizeof(*rcpt));
+	if (rcpt == NULL)
+		err(EX_OSERR, "calloc");
+	o.rcpt = rcpt;
+	while ((ch = getopt_long(argc, argv, "d:g:hqr:su:V", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'g':
+			o.group = optarg;
+			break;
+		case 'q':
+			break;
+		case 'r':
+			rcpt[nrcpt++] = optarg;
+			break;
+		case 's':
+			o.sign = 1;
+			break;
+		case 'u':
+			o.signer = optarg;
+			break;
+		case OPT_SELF:
+			o.self = 1;
+			break;
+		case OPT_PROTECT:
+			o.protect = 1;
+			break;
+		case 'V':
+			printf("%s %s\n", getprogname(), PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || (o.signer != NULL && o.group != NULL))
+		usage(EX_USAGE);
+	if ((rc = hd_read_file(argc ? argv[0] : NULL, &in, &inlen, &e)) != 0)
+		errx(rc, "%s", e.text);
+	if ((rc = hd_state_open(&st, dir, 1, &e)) != 0)
+		errx(rc, "%s", e.text);
+	rc = hd_outgoing(st, in, inlen, &o, &out, &outlen, &e);
+	hd_state_close(st);
+	free(in);
+	if (rc != 0) {
+		for (line = e.text; line != NULL; line = next) {
+			if ((next = strchr(line, '\n')) != NULL)
+				*next++ = '\0';
+			warnx("%s", line);
+		}
+		return rc;
+	}
+	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0)
+		err(EX_IOERR, "stdout");
+	free(out);
+	free(rcpt);
+	return 0;
+}

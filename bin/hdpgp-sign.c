@@ -1,0 +1,91 @@
+/*
+ * hdpgp-sign: outgoing mail signed, PGP/MIME (RFC 3156 §5).
+ */
+#include "config.h"
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hdpgp.h"
+
+static const struct option longopts[] = {
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "group", required_argument, NULL, 'g' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "local-user", required_argument, NULL, 'u' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: %s [-hqV] [-d dir] [-u key | -g group] [file]\n",
+	    getprogname());
+	exit(status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct hd_out o = { 0 };
+	struct hd_state *st;
+	struct hd_error e;
+	const char *dir = NULL;
+	char *in, *out, *line, *next;
+	size_t inlen, outlen;
+	int ch, rc;
+
+	o.sign = 1;
+	while ((ch = getopt_long(argc, argv, "d:g:hqu:V", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'g':
+			o.group = optarg;
+			break;
+		case 'q':
+			break;
+		case 'u':
+			o.signer = optarg;
+			break;
+		case 'V':
+			printf("%s %s\n", getprogname(), PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || (o.signer != NULL && o.group != NULL))
+		usage(EX_USAGE);
+	if ((rc = hd_read_file(argc ? argv[0] : NULL, &in, &inlen, &e)) != 0)
+		errx(rc, "%s", e.text);
+	if ((rc = hd_state_open(&st, dir, 1, &e)) != 0)
+		errx(rc, "%s", e.text);
+	rc = hd_outgoing(st, in, inlen, &o, &out, &outlen, &e);
+	hd_state_close(st);
+	free(in);
+	if (rc != 0) {
+		for (line = e.text; line != NULL; line = next) {
+			if ((next = strchr(line, '\n')) != NULL)
+				*next++ = '\0';
+			warnx("%s", line);
+		}
+		return rc;
+	}
+	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0)
+		err(EX_IOERR, "stdout");
+	free(out);
+	return 0;
+}

@@ -1,0 +1,271 @@
+/*
+ * outgoing.c: an agent's reply signed and/or encrypted (SPEC §4), the
+ * common path of hdpgp-sign and hdpgp-encrypt.
+ *
+ * Every key is chosen from the state's index before gpg runs; if any is
+ * missing, every problem is reported at once and nothing is written:
+ * never plain text instead.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include "hdpgp.h"
+
+struct job {
+	struct hd_state	*st;
+	const struct hd_out *o;
+	struct hd_msg	*msg;
+	char		**from;
+	char		*sender;	/* whose key signs, or --self */
+	char		*msgid;
+	GString		*problems;
+	GString		*to;
+	GString		*keys;
+	GPtrArray	*fprs;		/* recipients' fingerprints */
+	struct hd_key	 signer;
+	int		 have_signer;
+};
+
+static void
+problem(struct job *j, const char *what, const char *why)
+{
+	char *safe = hd_sanitize(what);
+
+	g_string_append_printf(j->problems, "%s%s: %s",
+	    j->problems->len ? "\n" : "", safe, why);
+	g_free(safe);
+}
+
+static const char *
+action(const struct hd_out *o)
+{
+	if (o->encrypt)
+		return o->sign ? "sign+encrypt" : "encrypt";
+	return "sign";
+}
+
+static void
+log_job(struct job *j, const char *result, const char *comment)
+{
+	struct hd_logrec r = { 0 };
+	struct hd_error e;
+
+	r.time = time(NULL);
+	r.direction = "out";
+	r.action = action(j->o);
+	r.result = result;
+	r.message_id = j->msgid;
+	r.from = j->sender != NULL ? j->sender :
+	    (j->from != NULL ? j->from[0] : NULL);
+	r.to = j->to->len ? j->to->str : NULL;
+	r.group = j->o->group;
+	r.keys = j->keys->len ? j->keys->str : NULL;
+	r.comment = comment;
+	/* A log that cannot be written must not fail the message. */
+	if (hd_log_append(j->st, &r, &e) != 0)
+		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+}
+
+/* Whose key signs (and whose key --self adds): -u, -g's address, From. */
+static void
+find_sender(struct job *j)
+{
+	struct hd_error e;
+	char *addr;
+
+	if (j->o->signer != NULL) {
+		j->sender = g_strdup(j->o->signer);
+		return;
+	}
+	if (j->o->group != NULL) {
+		if (hd_group_address(j->st, j->o->group, &j->sender, &e) != 0)
+			g_string_append_printf(j->problems, "%s%s",
+			    j->problems->len ? "\n" : "", e.text);
+		return;
+	}
+	if (j->from[0] == NULL || j->from[1] != NULL) {
+		g_string_append_printf(j->problems, "%s%s",
+		    j->problems->len ? "\n" : "", j->from[0] == NULL ?
+		    "message has no From address: name the signer with -u" :
+		    "message has several From addresses: name the signer "
+		    "with -u");
+		return;
+	}
+	if ((addr = hd_addr_normalize(j->from[0])) == NULL)
+		problem(j, j->from[0], "not an email address");
+	j->sender = addr;
+}
+
+static void
+add_recipient(struct job *j, const char *who)
+{
+	struct hd_key k;
+	char *addr, *why;
+	size_t i;
+
+	if ((addr = hd_addr_normalize(who)) == NULL) {
+		problem(j, who, "not an email address");
+		return;
+	}
+	g_string_append_printf(j->to, "%s%s", j->to->len ? "," : "", addr);
+	if (hd_select(j->st, addr, HD_CAP_ENCRYPT, 0, time(NULL), &k,
+	    &why) != 0) {
+		problem(j, addr, why);
+		g_free(why);
+		g_free(addr);
+		return;
+	}
+	for (i = 0; i < j->fprs->len; i++)
+		if (strcmp(j->fprs->pdata[i], k.fpr) == 0)
+			break;
+	if (i == j->fprs->len) {
+		g_ptr_array_add(j->fprs, g_strdup(k.fpr));
+		g_string_append_printf(j->keys, "%s%s", j->keys->len ? " " :
+		    "", k.fpr);
+	}
+	hd_key_free(&k);
+	g_free(addr);
+}
+
+static void
+choose_keys(struct job *j)
+{
+	char **rcpt, *why;
+	size_t i;
+
+	if (j->o->sign || j->o->self)
+		find_sender(j);
+	if (j->o->sign && j->sender != NULL) {
+		if (hd_select(j->st, j->sender, HD_CAP_SIGN, 1, time(NULL),
+		    &j->signer, &why) == 0) {
+			j->have_signer = 1;
+			g_string_append(j->keys, j->signer.fpr);
+		} else {
+			problem(j, j->sender, why);
+			g_free(why);
+		}
+	}
+	if (!j->o->encrypt)
+		return;
+	rcpt = hd_msg_recipients(j->msg);
+	for (i = 0; rcpt[i] != NULL; i++)
+		add_recipient(j, rcpt[i]);
+	g_strfreev(rcpt);
+	for (i = 0; j->o->rcpt != NULL && j->o->rcpt[i] != NULL; i++)
+		add_recipient(j, j->o->rcpt[i]);
+	if (j->o->self && j->sender != NULL)
+		add_recipient(j, j->sender);
+}
+
+/* gpg's passphrase complaints, in the words of the key store. */
+static int
+crypto_failed(struct hd_error *e, const char *fpr)
+{
+	if (strstr(e->text, "passphrase required") != NULL)
+		return hd_error_set(e, EX_UNAVAILABLE, "%s: no passphrase "
+		    "stored (hdpgp-key passwd)", fpr);
+	if (strstr(e->text, "passphrase is invalid") != NULL)
+		return hd_error_set(e, EX_UNAVAILABLE, "%s: the stored "
+		    "passphrase is invalid (hdpgp-key passwd)", fpr);
+	return e->status;
+}
+
+static int
+run_crypto(struct job *j, char **out, size_t *outlen, struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	char *body = NULL, *res = NULL, *pass = NULL, hash[32];
+	size_t blen, rlen;
+	int rc;
+
+	if ((rc = hd_msg_body(j->msg, j->o->protect && j->o->encrypt, &body,
+	    &blen, e)) != 0)
+		return rc;
+	if ((rc = hd_gpg_open(&g, j->st, e)) != 0)
+		goto out;
+	if (j->have_signer && hd_key_passphrase(j->st, j->signer.fpr,
+	    &pass) == 0)
+		hd_gpg_set_passphrase(g, pass);
+	if (j->o->encrypt) {
+		g_ptr_array_add(j->fprs, NULL);
+		rc = hd_gpg_encrypt(g, (char **)j->fprs->pdata,
+		    j->fprs->len - 1, j->have_signer ? j->signer.fpr : NULL,
+		    body, blen, &res, &rlen, e);
+		g_ptr_array_remove_index(j->fprs, j->fprs->len - 1);
+		if (rc == 0)
+			rc = hd_msg_encrypted(j->msg, res, rlen, out, outlen, e);
+	} else {
+		rc = hd_gpg_sign(g, j->signer.fpr, body, blen, &res, &rlen,
+		    hash, sizeof(hash), e);
+		if (rc == 0) {
+			char *micalg = g_strdup_printf("pgp-%s", hash);
+
+			rc = hd_msg_signed(j->msg, body, blen, res, rlen,
+			    micalg, out, outlen, e);
+			g_free(micalg);
+		}
+	}
+	if (rc != 0 && j->have_signer)
+		rc = crypto_failed(e, j->signer.fpr);
+out:
+	hd_secure_free(pass);
+	g_free(res);
+	g_free(body);
+	hd_gpg_close(g);
+	return rc;
+}
+
+int
+hd_outgoing(struct hd_state *st, const char *in, size_t inlen,
+    const struct hd_out *o, char **out, size_t *outlen, struct hd_error *e)
+{
+	struct job j;
+	int rc, kind;
+
+	memset(&j, 0, sizeof(j));
+	j.st = st;
+	j.o = o;
+	j.problems = g_string_new(NULL);
+	j.to = g_string_new(NULL);
+	j.keys = g_string_new(NULL);
+	j.fprs = g_ptr_array_new_with_free_func(g_free);
+	if ((rc = hd_msg_parse(in, inlen, &j.msg, e)) != 0) {
+		log_job(&j, "failed", e->text);
+		goto out;
+	}
+	j.from = hd_msg_from(j.msg);
+	j.msgid = hd_msg_id(j.msg);
+	kind = hd_msg_kind(j.msg);
+	/* Running a filter twice never wraps twice (SPEC §4). */
+	if (kind == HD_MSG_ENCRYPTED || (kind == HD_MSG_SIGNED && !o->encrypt)) {
+		*out = g_memdup2(in, inlen);
+		*outlen = inlen;
+		log_job(&j, "skipped", kind == HD_MSG_ENCRYPTED ?
+		    "already encrypted" : "already signed");
+		goto out;
+	}
+	choose_keys(&j);
+	if (o->encrypt && j.fprs->len == 0 && j.problems->len == 0)
+		rc = hd_error_set(e, EX_DATAERR, "message has no recipients "
+		    "(To, Cc, Bcc or -r)");
+	else if (j.problems->len > 0)
+		rc = hd_error_set(e, EX_UNAVAILABLE, "%s", j.problems->str);
+	else
+		rc = run_crypto(&j, out, outlen, e);
+	log_job(&j, rc == 0 ? "success" : "failed", rc == 0 ? NULL : e->text);
+out:
+	if (j.have_signer)
+		hd_key_free(&j.signer);
+	hd_msg_free(j.msg);
+	g_strfreev(j.from);
+	g_free(j.sender);
+	g_free(j.msgid);
+	g_string_free(j.problems, TRUE);
+	g_string_free(j.to, TRUE);
+	g_string_free(j.keys, TRUE);
+	g_ptr_array_free(j.fprs, TRUE);
+	return rc;
+}
