@@ -369,14 +369,30 @@ hd_gpg_keys(struct hd_gpg *g, char **fprs, size_t n, struct hd_keyset *ks,
 	return rc;
 }
 
+/*
+ * One key by fingerprint, listed in our own context: gpgme_get_key would
+ * make a context of its own and pay for another "gpg --version".
+ */
 static int
 get_key(struct hd_gpg *g, const char *fpr, int secret, gpgme_key_t *k,
     struct hd_error *e)
 {
+	gpgme_key_t extra;
 	gpgme_error_t err;
 
+	*k = NULL;
 	gpgme_set_keylist_mode(g->ctx, GPGME_KEYLIST_MODE_LOCAL);
-	err = gpgme_get_key(g->ctx, fpr, k, secret);
+	err = gpgme_op_keylist_start(g->ctx, fpr, secret);
+	if (err == 0)
+		err = gpgme_op_keylist_next(g->ctx, k);
+	if (err == 0 && gpgme_op_keylist_next(g->ctx, &extra) == 0) {
+		/* A fingerprint names one key; never guess between two. */
+		gpgme_key_unref(extra);
+		gpgme_key_unref(*k);
+		*k = NULL;
+		err = gpg_error(GPG_ERR_AMBIGUOUS_NAME);
+	}
+	gpgme_op_keylist_end(g->ctx);
 	if (gpgme_err_code(err) == GPG_ERR_EOF)
 		return hd_error_set(e, EX_NOINPUT, "%s: no %s key in the "
 		    "keyring", fpr, secret ? "secret" : "public");
