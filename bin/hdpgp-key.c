@@ -161,7 +161,7 @@ emails(const struct hd_key *k)
 	size_t i;
 
 	for (i = 0; i < k->nuid; i++) {
-		if (k->uid[i].email == NULL || k->uid[i].revoked)
+		if (hd_key_email(k, i) == NULL)
 			continue;
 		if (asprintf(&n, "%s%s%s", s ? s : "", s ? "," : "",
 		    k->uid[i].email) == -1)

@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "hdpgp.h"
 
@@ -34,11 +33,10 @@ int
 main(int argc, char *argv[])
 {
 	struct hd_out o = { 0 };
-	struct hd_state *st;
 	struct hd_error e;
 	const char *dir = NULL;
-	char *in, *out, *line, *next;
-	size_t inlen, outlen;
+	char *out;
+	size_t outlen;
 	int ch, rc;
 
 	o.sign = 1;
@@ -69,21 +67,9 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 1 || (o.signer != NULL && o.group != NULL))
 		usage(EX_USAGE);
-	if ((rc = hd_read_file(argc ? argv[0] : NULL, &in, &inlen, &e)) != 0)
+	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
+	    &e)) != 0)
 		errx(rc, "%s", e.text);
-	if ((rc = hd_state_open(&st, dir, 1, &e)) != 0)
-		errx(rc, "%s", e.text);
-	rc = hd_outgoing(st, in, inlen, &o, &out, &outlen, &e);
-	hd_state_close(st);
-	free(in);
-	if (rc != 0) {
-		for (line = e.text; line != NULL; line = next) {
-			if ((next = strchr(line, '\n')) != NULL)
-				*next++ = '\0';
-			warnx("%s", line);
-		}
-		return rc;
-	}
 	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);

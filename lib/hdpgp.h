@@ -188,6 +188,7 @@ int	 hd_key_alias(struct hd_state *, const char *, const char *,
 	    struct hd_error *);
 int	 hd_key_passphrase(struct hd_state *, const char *, char **);
 const char *hd_key_status(const struct hd_key *, time_t);
+const char *hd_key_email(const struct hd_key *, size_t);
 int	 hd_key_matches(const struct hd_key *, const char *);
 char	*hd_key_json(const struct hd_key *, time_t, int);
 char	*hd_keyset_json(const struct hd_keyset *, time_t, int);
@@ -232,8 +233,8 @@ struct hd_out {
 	int		 protect;	/* --protect-subject */
 };
 
-int	 hd_outgoing(struct hd_state *, const char *, size_t,
-	    const struct hd_out *, char **, size_t *, struct hd_error *);
+int	 hd_outgoing(const char *, const char *, const struct hd_out *,
+	    char **, size_t *, struct hd_error *);
 
 /* log.c: the security log in state.tdb */
 struct hd_logrec {

@@ -54,6 +54,20 @@ hd_keyset_free(struct hd_keyset *ks)
 	memset(ks, 0, sizeof(*ks));
 }
 
+/*
+ * The address user ID i stands for, or NULL.  A revoked user ID's address
+ * no longer selects the key, unless the whole key is revoked (gpg then
+ * marks every user ID revoked): that key must still be found, to be
+ * reported as revoked.
+ */
+const char *
+hd_key_email(const struct hd_key *k, size_t i)
+{
+	if (k->uid[i].revoked && !k->revoked)
+		return NULL;
+	return k->uid[i].email;
+}
+
 const char *
 hd_key_status(const struct hd_key *k, time_t now)
 {
@@ -116,7 +130,7 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 		json_builder_set_member_name(b, "emails");
 		json_builder_begin_array(b);
 		for (i = 0; i < k->nuid; i++)
-			if (k->uid[i].email != NULL && !k->uid[i].revoked)
+			if (hd_key_email(k, i) != NULL)
 				json_builder_add_string_value(b,
 				    k->uid[i].email);
 		json_builder_end_array(b);
@@ -360,7 +374,7 @@ index_edit(struct hd_state *st, const struct hd_key *k, int add)
 	int rc = 0;
 
 	for (i = 0; i < k->nuid && rc == 0; i++) {
-		if (k->uid[i].email == NULL || k->uid[i].revoked)
+		if (hd_key_email(k, i) == NULL)
 			continue;
 		rkey = g_strdup_printf("addr:%s", k->uid[i].email);
 		rc = list_edit(st, rkey, k->fpr, add);
@@ -553,7 +567,7 @@ first_email(const struct hd_key *k)
 	size_t i;
 
 	for (i = 0; i < k->nuid; i++)
-		if (k->uid[i].email != NULL && !k->uid[i].revoked)
+		if (hd_key_email(k, i) != NULL)
 			return k->uid[i].email;
 	return "";
 }

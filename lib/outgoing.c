@@ -29,13 +29,26 @@ struct job {
 	int		 have_signer;
 };
 
+/*
+ * Problems are gathered one a line; lines after the first carry the
+ * program's name, so that the tool prints them all with one errx(3).
+ */
+static void
+add_line(struct job *j, const char *line)
+{
+	if (j->problems->len)
+		g_string_append_printf(j->problems, "\n%s: ", getprogname());
+	g_string_append(j->problems, line);
+}
+
 static void
 problem(struct job *j, const char *what, const char *why)
 {
-	char *safe = hd_sanitize(what);
+	char *safe = hd_sanitize(what), *line;
 
-	g_string_append_printf(j->problems, "%s%s: %s",
-	    j->problems->len ? "\n" : "", safe, why);
+	line = g_strdup_printf("%s: %s", safe, why);
+	add_line(j, line);
+	g_free(line);
 	g_free(safe);
 }
 
@@ -82,16 +95,13 @@ find_sender(struct job *j)
 	}
 	if (j->o->group != NULL) {
 		if (hd_group_address(j->st, j->o->group, &j->sender, &e) != 0)
-			g_string_append_printf(j->problems, "%s%s",
-			    j->problems->len ? "\n" : "", e.text);
+			add_line(j, e.text);
 		return;
 	}
 	if (j->from[0] == NULL || j->from[1] != NULL) {
-		g_string_append_printf(j->problems, "%s%s",
-		    j->problems->len ? "\n" : "", j->from[0] == NULL ?
-		    "message has no From address: name the signer with -u" :
-		    "message has several From addresses: name the signer "
-		    "with -u");
+		add_line(j, j->from[0] == NULL ? "message has no From "
+		    "address: name the signer with -u" : "message has "
+		    "several From addresses: name the signer with -u");
 		return;
 	}
 	if ((addr = hd_addr_normalize(j->from[0])) == NULL)
@@ -218,8 +228,35 @@ out:
 	return rc;
 }
 
+static int	outgoing(struct hd_state *, const char *, size_t,
+		    const struct hd_out *, char **, size_t *, struct hd_error *);
+
+/*
+ * The message in file (NULL: stdin) signed and/or encrypted as o says,
+ * with the state in dir (NULL: the default).  All or nothing: *out only
+ * on success.
+ */
 int
-hd_outgoing(struct hd_state *st, const char *in, size_t inlen,
+hd_outgoing(const char *dir, const char *file, const struct hd_out *o,
+    char **out, size_t *outlen, struct hd_error *e)
+{
+	struct hd_state *st;
+	char *in;
+	size_t inlen;
+	int rc;
+
+	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
+		return rc;
+	if ((rc = hd_state_open(&st, dir, 1, e)) == 0) {
+		rc = outgoing(st, in, inlen, o, out, outlen, e);
+		hd_state_close(st);
+	}
+	g_free(in);
+	return rc;
+}
+
+static int
+outgoing(struct hd_state *st, const char *in, size_t inlen,
     const struct hd_out *o, char **out, size_t *outlen, struct hd_error *e)
 {
 	struct job j;
