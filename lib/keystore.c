@@ -714,6 +714,8 @@ primary_uid(const struct hd_key *k)
 	return k->nuid > 0 ? k->uid[0].uid : "";
 }
 
+#define UNCHECKED	2	/* protected[]: the passphrase was not proved */
+
 /*
  * Check every secret key of the input in a scratch home before anything
  * reaches the real one.  The passphrase is asked for at most once, when a
@@ -741,6 +743,16 @@ check_secrets(struct hd_state *st, const char *buf, size_t len,
 				k = &ks.key[j];
 		if (k == NULL || !k->secret)
 			continue;
+		/*
+		 * gpg will not sign or decrypt with an expired or revoked
+		 * key, so its passphrase cannot be proved: keep what was
+		 * given, and say so.
+		 */
+		if (k->revoked || (k->expires != 0 &&
+		    k->expires <= time(NULL))) {
+			protected[i] = UNCHECKED;
+			continue;
+		}
 		rc = hd_gpg_try_secret(g, k, *pass, &unprot, e);
 		if (rc != 0 && *pass == NULL &&
 		    strstr(e->text, "passphrase required") != NULL &&
@@ -886,7 +898,12 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 		for (j = 0; j < scan.n; j++)
 			if (strcmp(scan.key[j].fpr, k->fpr) == 0 &&
 			    scan.key[j].secret) {
-				if (protected[j]) {
+				if (protected[j] == UNCHECKED) {
+					k->has_pass = pass != NULL;
+					rc = store_pass(st, k->fpr, pass);
+					warn = "expired or revoked: its passphrase "
+					    "could not be checked";
+				} else if (protected[j]) {
 					k->has_pass = 1;
 					rc = store_pass(st, k->fpr, pass);
 				} else {

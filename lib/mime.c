@@ -204,15 +204,39 @@ has_unsafe_lines(GMimePart *part)
 	return unsafe;
 }
 
-/* Every leaf made 7-bit safe: quoted-printable or base64 where needed. */
+/*
+ * Every leaf made 7-bit safe: quoted-printable or base64 where needed,
+ * attached messages included.  A signed or encrypted entity inside is
+ * left byte for byte (RFC 3156 §6.1: re-encoding would break its
+ * signature); *sealed tells that one was met.
+ */
 static void
-make_7bit(GMimeObject *parent, GMimeObject *part, gpointer data)
+make_7bit(GMimeObject *part, int *sealed)
 {
 	GMimePart *leaf;
 	GMimeContentEncoding enc;
+	int i, n;
 
-	(void)parent;
-	(void)data;
+	if (GMIME_IS_MULTIPART_SIGNED(part) ||
+	    GMIME_IS_MULTIPART_ENCRYPTED(part)) {
+		*sealed = 1;
+		return;
+	}
+	if (GMIME_IS_MULTIPART(part)) {
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(part));
+		for (i = 0; i < n; i++)
+			make_7bit(g_mime_multipart_get_part(
+			    GMIME_MULTIPART(part), i), sealed);
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(part)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(part));
+
+		if (inner != NULL && g_mime_message_get_mime_part(inner))
+			make_7bit(g_mime_message_get_mime_part(inner), sealed);
+		return;
+	}
 	if (!GMIME_IS_PART(part))
 		return;
 	leaf = GMIME_PART(part);
@@ -223,8 +247,12 @@ make_7bit(GMimeObject *parent, GMimeObject *part, gpointer data)
 		return;
 	enc = g_mime_part_get_best_content_encoding(leaf,
 	    GMIME_ENCODING_CONSTRAINT_7BIT);
-	if (enc == GMIME_CONTENT_ENCODING_7BIT && has_unsafe_lines(leaf))
-		enc = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+	/* gmime answers "default" for plain ASCII text. */
+	if (enc == GMIME_CONTENT_ENCODING_DEFAULT ||
+	    enc == GMIME_CONTENT_ENCODING_7BIT)
+		enc = has_unsafe_lines(leaf) ?
+		    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE :
+		    GMIME_CONTENT_ENCODING_7BIT;
 	g_mime_part_set_content_encoding(leaf, enc);
 }
 
@@ -291,15 +319,22 @@ protect_headers(struct hd_msg *m, GMimeObject *body)
 	    "Message-ID" };
 	GMimeObject *top = GMIME_OBJECT(m->msg);
 	const char *v;
+	char *outer;
 	size_t i;
 
-	for (i = 0; i < G_N_ELEMENTS(names); i++)
-		if ((v = g_mime_object_get_header(top, names[i])) != NULL)
-			g_mime_object_set_header(body, names[i], v, NULL);
+	/* HP-Outer records each outer field as it will be sent (§2.2). */
+	for (i = 0; i < G_N_ELEMENTS(names); i++) {
+		if ((v = g_mime_object_get_header(top, names[i])) == NULL)
+			continue;
+		g_mime_object_set_header(body, names[i], v, NULL);
+		outer = g_strdup_printf("%s: %s", names[i],
+		    strcmp(names[i], "Subject") == 0 ? "[...]" : v);
+		g_mime_object_append_header(body, "HP-Outer", outer, NULL);
+		g_free(outer);
+	}
 	g_mime_object_set_content_type_parameter(body, "protected-headers",
 	    "v1");
 	g_mime_object_set_content_type_parameter(body, "hp", "cipher");
-	g_mime_object_set_header(body, "HP-Outer", "Subject: [...]", NULL);
 	g_mime_message_set_subject(m->msg, "[...]", NULL);
 }
 
@@ -312,17 +347,24 @@ hd_msg_body(struct hd_msg *m, int protect, char **buf, size_t *len,
     struct hd_error *e)
 {
 	GMimeObject *body = g_mime_message_get_mime_part(m->msg);
+	GByteArray *a;
+	int sealed = 0;
 
 	if (body == NULL)
 		return hd_error_set(e, EX_DATAERR, "message has no body");
-	if (GMIME_IS_MULTIPART(body))
-		g_mime_multipart_foreach(GMIME_MULTIPART(body), make_7bit,
-		    NULL);
-	else
-		make_7bit(NULL, body, NULL);
+	/*
+	 * A message without MIME headers is text/plain (RFC 2045 §5.2); said
+	 * so, its part gets the headers it needs once it is a part.
+	 */
+	if (g_mime_object_get_header(body, "Content-Type") == NULL)
+		g_mime_object_set_header(body, "Content-Type",
+		    "text/plain; charset=us-ascii", NULL);
+	make_7bit(body, &sealed);
 	if (protect)
 		protect_headers(m, body);
-	*buf = take(escape_from(write_object(body, 1)), len);
+	a = write_object(body, 1);
+	/* A sealed entity's "From " lines are part of what it signed. */
+	*buf = take(sealed ? a : escape_from(a), len);
 	return 0;
 }
 

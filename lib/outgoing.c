@@ -27,6 +27,7 @@ struct job {
 	GPtrArray	*fprs;		/* recipients' fingerprints */
 	struct hd_key	 signer;
 	int		 have_signer;
+	int		 dataerr;	/* a problem of the message itself */
 };
 
 /*
@@ -99,13 +100,16 @@ find_sender(struct job *j)
 		return;
 	}
 	if (j->from[0] == NULL || j->from[1] != NULL) {
+		j->dataerr = 1;
 		add_line(j, j->from[0] == NULL ? "message has no From "
 		    "address: name the signer with -u" : "message has "
 		    "several From addresses: name the signer with -u");
 		return;
 	}
-	if ((addr = hd_addr_normalize(j->from[0])) == NULL)
+	if ((addr = hd_addr_normalize(j->from[0])) == NULL) {
+		j->dataerr = 1;
 		problem(j, j->from[0], "not an email address");
+	}
 	j->sender = addr;
 }
 
@@ -116,7 +120,10 @@ add_recipient(struct job *j, const char *who)
 	char *addr, *why;
 	size_t i;
 
-	if ((addr = hd_addr_normalize(who)) == NULL) {
+	/* --self may name the signer by fingerprint or key ID (-u). */
+	if (hd_is_fpr(who) || hd_is_keyid(who))
+		addr = g_strdup(who);
+	else if ((addr = hd_addr_normalize(who)) == NULL) {
 		problem(j, who, "not an email address");
 		return;
 	}
@@ -133,8 +140,9 @@ add_recipient(struct job *j, const char *who)
 			break;
 	if (i == j->fprs->len) {
 		g_ptr_array_add(j->fprs, g_strdup(k.fpr));
-		g_string_append_printf(j->keys, "%s%s", j->keys->len ? " " :
-		    "", k.fpr);
+		if (strstr(j->keys->str, k.fpr) == NULL)
+			g_string_append_printf(j->keys, "%s%s",
+			    j->keys->len ? " " : "", k.fpr);
 	}
 	hd_key_free(&k);
 	g_free(addr);
@@ -158,12 +166,22 @@ choose_keys(struct job *j)
 			g_free(why);
 		}
 	}
+	rcpt = hd_msg_recipients(j->msg);
+	for (i = 0; rcpt[i] != NULL; i++) {
+		char *addr;
+
+		if (j->o->encrypt)
+			add_recipient(j, rcpt[i]);
+		else if ((addr = hd_addr_normalize(rcpt[i])) != NULL) {
+			/* Signing only: the log still says from -> to. */
+			g_string_append_printf(j->to, "%s%s",
+			    j->to->len ? "," : "", addr);
+			g_free(addr);
+		}
+	}
+	g_strfreev(rcpt);
 	if (!j->o->encrypt)
 		return;
-	rcpt = hd_msg_recipients(j->msg);
-	for (i = 0; rcpt[i] != NULL; i++)
-		add_recipient(j, rcpt[i]);
-	g_strfreev(rcpt);
 	for (i = 0; j->o->rcpt != NULL && j->o->rcpt[i] != NULL; i++)
 		add_recipient(j, j->o->rcpt[i]);
 	if (j->o->self && j->sender != NULL)
@@ -289,7 +307,8 @@ outgoing(struct hd_state *st, const char *in, size_t inlen,
 		rc = hd_error_set(e, EX_DATAERR, "message has no recipients "
 		    "(To, Cc, Bcc or -r)");
 	else if (j.problems->len > 0)
-		rc = hd_error_set(e, EX_UNAVAILABLE, "%s", j.problems->str);
+		rc = hd_error_set(e, j.dataerr ? EX_DATAERR : EX_UNAVAILABLE,
+		    "%s", j.problems->str);
 	else
 		rc = run_crypto(&j, out, outlen, e);
 	log_job(&j, rc == 0 ? "success" : "failed", rc == 0 ? NULL : e->text);

@@ -40,9 +40,9 @@ unusable(const struct hd_key *k, int cap, int secret, time_t now)
 			continue;
 		if (!secret || s->secret)
 			return NULL;
-		held = 1;
+		held = 1;	/* capable, but we lack its secret half */
 	}
-	if (secret && !held && !k->secret)
+	if (held)
 		return g_strdup("public key only");
 	return g_strdup(cap == HD_CAP_SIGN ? "cannot sign" : "cannot encrypt");
 }

@@ -74,3 +74,104 @@ count_execs() {
 	trace_execs "$out" "$@" >/dev/null 2>&1
 	grep -E 'execve\(.*= 0$' "$out" | awk 'END { print NR - 1 }'
 }
+
+# --- hdpgp-sign and hdpgp-encrypt ---
+
+# Python's email module, the independent reader of PGP/MIME (mimecheck.py).
+mimecheck() {
+	python3 "$HDPGP_SRCDIR/tests/mimecheck.py" "$@"
+}
+
+# A test message from alice to bob, LF line ends: mkmail KIND >FILE.
+# KIND: plain (no MIME headers), utf8 (8bit), qp, base64, spaces (trailing
+# white space, "From " and "." lines), mixed (a text and a 2 KiB binary
+# attachment, also left in $HD/att.bin), alternative.
+mkmail() {
+	local kind=$1
+	cat <<-EOF
+	From: Alice Helpdesk <alice@example.com>
+	To: Bob Customer <bob@example.org>
+	Subject: Ticket #42: $kind
+	Date: Mon, 01 Jul 2024 12:00:00 +0000
+	Message-ID: <$kind.42@helpdesk.example.com>
+	X-Ticket: 42,
+	 folded
+	EOF
+	case $kind in
+	plain)
+		printf '\nHello Bob,\n\nyour ticket has been answered.\n\n-- \nAlice\n' ;;
+	utf8)
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n'
+		printf 'Content-Transfer-Encoding: 8bit\n\n'
+		printf 'Gr\303\274\303\237e aus K\303\266ln \342\202\254 5,\n\nAlice\n' ;;
+	qp)
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n'
+		printf 'Content-Transfer-Encoding: quoted-printable\n\n'
+		printf 'Gr=C3=BC=C3=9Fe, this is a long line that is broken by a soft line brea=\n'
+		printf 'k, and a trailing space=20\nAlice\n' ;;
+	base64)
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n'
+		printf 'Content-Transfer-Encoding: base64\n\n'
+		printf 'Gr\303\274\303\237e,\nbase64 text\n' | base64 ;;
+	spaces)
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n'
+		printf 'Content-Transfer-Encoding: 7bit\n\n'
+		printf 'Hello Bob,  \nFrom the helpdesk:\t\n   \n.\n-- \nAlice\n' ;;
+	mixed)
+		head -c 2048 /dev/urandom >"$HD/att.bin"
+		printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="=-mix"\n\n'
+		printf 'preamble\n--=-mix\nContent-Type: text/plain; charset=us-ascii\n\n'
+		printf 'The log is attached.\n--=-mix\n'
+		printf 'Content-Type: application/octet-stream; name="trace.bin"\n'
+		printf 'Content-Disposition: attachment; filename="trace.bin"\n'
+		printf 'Content-Transfer-Encoding: base64\n\n'
+		base64 "$HD/att.bin"
+		printf '\n--=-mix--\n' ;;
+	alternative)
+		printf 'MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=alt42\n\n'
+		printf -- '--alt42\nContent-Type: text/plain; charset=utf-8\n'
+		printf 'Content-Transfer-Encoding: 8bit\n\nHello, r\303\251sum\303\251\n'
+		printf -- '--alt42\nContent-Type: text/html; charset=utf-8\n'
+		printf 'Content-Transfer-Encoding: 8bit\n\n<p>Hello, r\303\251sum\303\251</p>\n'
+		printf -- '--alt42--\n' ;;
+	*)
+		echo "mkmail: $kind?" >&2
+		return 1 ;;
+	esac
+}
+
+# LF line ends to CRLF.
+crlf() {
+	sed 's/$/\r/' "$@"
+}
+
+# The log records of the state, oldest first, one JSON object a line (tdbdump escapes
+# what is not printable, and " and \, as \XX).
+hd_log() {
+	tdbdump "$HDPGP_HOME/state.tdb" |
+	    awk '/^key\(/ { inlog = $0 ~ /= "log:[0-9a-f]+"$/; seq = $3; next }
+		/^data\(/ && inlog { sub(/^data\([0-9]+\) = "/, ""); sub(/"$/, "")
+			print seq "\t" $0 }' | sort | cut -f2- |
+	    sed 's/\\\([0-9A-Fa-f][0-9A-Fa-f]\)/\\x\1/g' |
+	    while IFS= read -r line; do printf '%b\n' "$line"; done
+}
+
+# The long key IDs an OpenPGP message is encrypted to, sorted.
+enc_keyids() {
+	sgpg --list-only --list-packets "$1" 2>/dev/null |
+	    sed -n 's/^:pubkey enc packet:.* keyid \([0-9A-F]*\).*/\1/p' | sort
+}
+
+# Run a command with its stdout to file $1 (for run: $output is then the
+# command's stderr, and the file holds stdout byte for byte).
+stdout_to() {
+	local f=$1
+	shift
+	"$@" >"$f"
+}
+
+# The long key ID of the encryption subkey in key file $1.
+enc_subkey() {
+	sgpg --with-colons --import-options show-only --import "$1" 2>/dev/null |
+	    awk -F: '$1 == "sub" && $12 ~ /e/ { print $5 }'
+}
