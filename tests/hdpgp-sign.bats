@@ -113,6 +113,25 @@ check_signed() {
 	assert_line -n 1 --partial "text/html "
 }
 
+@test "sign: a forwarded mail with 8bit, a 2000-character line, no final newline" {
+	alice_signs
+	mkforward >"$HD/msg"
+	run -0 stdout_to "$HD/out" hdpgp-sign "$HD/msg"
+	check_signed "$HD/msg" "$HD/out"
+	run -0 mimecheck leaves "$HD/v/part1"
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "sign: a body without a final newline" {
+	alice_signs
+	mkmail utf8 | head -c -1 >"$HD/msg"
+	run -0 stdout_to "$HD/out" hdpgp-sign "$HD/msg"
+	check_signed "$HD/msg" "$HD/out"
+	mkmail plain | head -c -1 >"$HD/msg"
+	run -0 stdout_to "$HD/out" hdpgp-sign "$HD/msg"
+	check_signed "$HD/msg" "$HD/out"
+}
+
 @test "sign: LF input gives LF output outside the signed part" {
 	alice_signs
 	mkmail utf8 >"$HD/msg"
@@ -346,4 +365,14 @@ check_signed() {
 	assert_output 0
 	run -0 count_execs hdpgp-sign -u nobody@example.com "$HD/msg"
 	assert_output 0
+}
+
+@test "interop: the RT corpus's PGP/MIME signed and encrypted mails pass through" {
+	[ -d "$CORPUS" ] || skip "../shared/corpus is absent"
+	alice_signs
+	local f
+	for f in "$CORPUS"/emails/{1,2,3,6,7,8,9,13,14,15,20}-*.txt; do
+		run -0 stdout_to "$HD/out" hdpgp-sign "$f"
+		cmp "$f" "$HD/out"
+	done
 }

@@ -175,3 +175,16 @@ enc_subkey() {
 	sgpg --with-colons --import-options show-only --import "$1" 2>/dev/null |
 	    awk -F: '$1 == "sub" && $12 ~ /e/ { print $5 }'
 }
+
+# A forwarded customer mail: multipart/mixed holding a message/rfc822 whose
+# body is 8bit UTF-8 with a line of 2000 characters and no final newline.
+mkforward() {
+	mkmail plain | sed '/^$/Q'
+	printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=fwd\n\n'
+	printf -- '--fwd\nContent-Type: text/plain; charset=utf-8\n\nForwarded, see below.\n'
+	printf -- '--fwd\nContent-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\n'
+	printf 'From: Bob <bob@example.org>\nSubject: =?UTF-8?Q?K=C3=B6ln?=\nMIME-Version: 1.0\n'
+	printf 'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n'
+	printf 'K\303\266ln %s\nend' "$(printf 'x%.0s' {1..2000})"
+	printf '\n--fwd--\n'
+}

@@ -13,12 +13,14 @@
                                   text with LF line ends)
   mimecheck.py headers MSG        the top-level headers other than Content-*
                                   and MIME-Version, unfolded, one a line
-  mimecheck.py header MSG NAME    the values of header NAME, one a line
+  mimecheck.py header MSG NAME    the values of header NAME, RFC 2047 decoded,
+                                  one a line
   mimecheck.py param MSG NAME     the Content-Type parameter NAME
 
 A failed check prints the reason on stderr and exits 1.
 """
 import email
+import email.header
 import email.policy
 import hashlib
 import os
@@ -137,10 +139,15 @@ def headers(path):
             print("%s: %s" % (name, unfold(value)))
 
 
+def header(path, name):
+    for value in load(path)[1].get_all(name, []):
+        print(email.header.make_header(email.header.decode_header(unfold(value))))
+
+
 def main(argv):
     cmds = {"signed": (signed, 2), "encrypted": (encrypted, 2),
             "leaves": (leaves, 1), "headers": (headers, 1),
-            "header": (lambda p, n: [print(unfold(v)) for v in load(p)[1].get_all(n, [])], 2),
+            "header": (header, 2),
             "param": (lambda p, n: print(load(p)[1].get_param(n) or ""), 2)}
     if len(argv) < 2 or argv[1] not in cmds or len(argv) != 2 + cmds[argv[1]][1]:
         sys.exit(__doc__)
