@@ -84,6 +84,7 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			printf("%s %s\n", getprogname(), PACKAGE_VERSION);
+			free(rcpt);
 			return 0;
 		case 'h':
 			usage(0);
