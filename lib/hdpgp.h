@@ -147,6 +147,37 @@ int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
 int	 hd_gpg_delete(struct hd_gpg *, const char *, struct hd_error *);
 int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
 	    char *, struct hd_error *);
+/* Verdicts on one signature (SPEC §5). */
+#define HD_SIG_GOOD		0
+#define HD_SIG_BAD		1
+#define HD_SIG_UNKNOWN_KEY	2
+#define HD_SIG_EXPIRED_KEY	3
+#define HD_SIG_REVOKED_KEY	4
+#define HD_SIG_EXPIRED_SIG	5
+#define HD_SIG_ERROR		6
+
+/* The most plaintext a message may unpack to: 64 MiB. */
+#define HD_PLAIN_MAX		((size_t)64 << 20)
+
+struct hd_sig {
+	char		 fpr[41];	/* or the key ID, when unknown */
+	int		 verdict;
+	int64_t		 created;
+	char		*why;		/* for HD_SIG_ERROR */
+};
+
+struct hd_sigs {
+	size_t		 n;
+	struct hd_sig	*sig;
+};
+
+int	 hd_gpg_verify(struct hd_gpg *, const char *, size_t, const char *,
+	    size_t, char **, size_t *, struct hd_sigs *, struct hd_error *);
+int	 hd_gpg_decrypt(struct hd_gpg *, const char *, size_t, char **,
+	    size_t *, struct hd_sigs *, char *, struct hd_error *);
+void	 hd_gpg_set_lookup(struct hd_gpg *, char *(*)(void *, const char *),
+	    void *);
+void	 hd_sigs_free(struct hd_sigs *);
 int	 hd_gpg_sign(struct hd_gpg *, const char *, const char *, size_t,
 	    char **, size_t *, char *, size_t, struct hd_error *);
 int	 hd_gpg_encrypt(struct hd_gpg *, char **, size_t, const char *,
@@ -216,6 +247,31 @@ int	 hd_msg_signed(struct hd_msg *, const char *, size_t, const char *,
 int	 hd_msg_encrypted(struct hd_msg *, const char *, size_t, char **,
 	    size_t *, struct hd_error *);
 
+/* A signed or encrypted entity found in an incoming message. */
+#define HD_FOUND_SIGNED		1	/* multipart/signed */
+#define HD_FOUND_ENCRYPTED	2	/* multipart/encrypted */
+#define HD_FOUND_CLEARSIGNED	3	/* inline, in a text part */
+#define HD_FOUND_ARMORED	4	/* inline PGP MESSAGE */
+#define HD_FOUND_ERROR		5	/* hostile or broken structure */
+
+struct hd_found {
+	int	 kind;
+	int	 whole;		/* covers the whole message */
+	char	*error;		/* malformed: why */
+	char	*data;		/* signed bytes (CRLF), armor, ciphertext */
+	size_t	 len;
+	char	*sig;		/* multipart/signed: the signature */
+	size_t	 siglen;
+};
+
+int	 hd_msg_find(const struct hd_msg *, struct hd_found ***, size_t *);
+void	 hd_found_free(struct hd_found **, size_t);
+char	*hd_msg_sender(const struct hd_msg *);
+int	 hd_msg_rewrite(const struct hd_msg *, const char *const *,
+	    const char *const *, const char *const *, const char *, size_t,
+	    char **, size_t *);
+char	**hd_msg_protected(const struct hd_msg *);
+
 /* policy.c: which key serves an address, and groups */
 int	 hd_select(struct hd_state *, const char *, int, int, time_t,
 	    struct hd_key *, char **);
@@ -234,6 +290,19 @@ struct hd_out {
 };
 
 int	 hd_outgoing(const char *, const char *, const struct hd_out *,
+	    char **, size_t *, struct hd_error *);
+
+/* incoming.c: hdpgp-verify and hdpgp-decrypt */
+#define HD_IN_FILTER	0	/* the message with our verdict fields */
+#define HD_IN_CHECK	1	/* the verdict fields alone, exit status */
+#define HD_IN_JSON	2
+
+struct hd_in {
+	int		 mode;
+	int		 decrypt;
+};
+
+int	 hd_incoming(const char *, const char *, const struct hd_in *,
 	    char **, size_t *, struct hd_error *);
 
 /* log.c: the security log in state.tdb */

@@ -26,6 +26,8 @@ struct hd_gpg {
 	char		*pass;		/* what the callback answers */
 	int		 asked;		/* times gpg asked for it */
 	int		 scratch;	/* home is ours to remove */
+	char		*(*lookup)(void *, const char *);
+	void		*lookup_arg;	/* passphrase by key ID, to decrypt */
 };
 
 static int
@@ -89,17 +91,26 @@ passphrase_cb(void *hook, const char *hint, const char *info, int bad, int fd)
 {
 	struct hd_gpg *g = hook;
 
-	(void)hint;
+	char *found = NULL, keyid[17];
+	const char *pass = g->pass;
+	int rc = 0;
+
 	(void)info;
 	g->asked++;
 	if (bad)
 		return gpg_error(GPG_ERR_BAD_PASSPHRASE);
-	if (g->pass == NULL)
+	/* Decrypting: the hint starts with the key ID gpg wants opened. */
+	if (pass == NULL && g->lookup != NULL && hint != NULL) {
+		g_strlcpy(keyid, hint, sizeof(keyid));
+		pass = found = g->lookup(g->lookup_arg, keyid);
+	}
+	if (pass == NULL)
 		return gpg_error(GPG_ERR_NO_PASSPHRASE);
-	if (gpgme_io_writen(fd, g->pass, strlen(g->pass)) != 0 ||
+	if (gpgme_io_writen(fd, pass, strlen(pass)) != 0 ||
 	    gpgme_io_writen(fd, "\n", 1) != 0)
-		return gpg_error_from_syserror();
-	return 0;
+		rc = gpg_error_from_syserror();
+	hd_secure_free(found);
+	return rc;
 }
 
 /*
@@ -727,5 +738,197 @@ hd_gpg_encrypt(struct hd_gpg *g, char **fprs, size_t n, const char *signer,
 		return gpg_fail(e, err, signer != NULL ? signer : "encrypt");
 	}
 	take_data(out, cipher, clen);
+	return 0;
+}
+
+/*
+ * Output of verify and decrypt goes to memory with a ceiling: a
+ * compression bomb ends in an error, not in an exhausted machine.
+ */
+struct sink {
+	GByteArray	*buf;
+	size_t		 max;
+};
+
+static ssize_t
+sink_write(void *arg, const void *p, size_t len)
+{
+	struct sink *s = arg;
+
+	if (s->buf->len + len > s->max) {
+		errno = EFBIG;
+		return -1;
+	}
+	g_byte_array_append(s->buf, p, len);
+	return len;
+}
+
+static struct gpgme_data_cbs sink_cbs = { NULL, sink_write, NULL, NULL };
+
+static int
+sig_verdict(gpgme_signature_t s)
+{
+	switch (gpgme_err_code(s->status)) {
+	case GPG_ERR_NO_ERROR:
+		if (s->summary & GPGME_SIGSUM_KEY_REVOKED)
+			return HD_SIG_REVOKED_KEY;
+		if (s->summary & GPGME_SIGSUM_KEY_EXPIRED)
+			return HD_SIG_EXPIRED_KEY;
+		if (s->summary & GPGME_SIGSUM_SIG_EXPIRED)
+			return HD_SIG_EXPIRED_SIG;
+		return HD_SIG_GOOD;
+	case GPG_ERR_BAD_SIGNATURE:
+		return HD_SIG_BAD;
+	case GPG_ERR_NO_PUBKEY:
+		return HD_SIG_UNKNOWN_KEY;
+	case GPG_ERR_KEY_EXPIRED:
+		return HD_SIG_EXPIRED_KEY;
+	case GPG_ERR_CERT_REVOKED:
+		return HD_SIG_REVOKED_KEY;
+	case GPG_ERR_SIG_EXPIRED:
+		return HD_SIG_EXPIRED_SIG;
+	default:
+		return HD_SIG_ERROR;
+	}
+}
+
+static void
+collect_sigs(gpgme_verify_result_t r, struct hd_sigs *out)
+{
+	gpgme_signature_t s;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (r == NULL)
+		return;
+	for (s = r->signatures; s != NULL; s = s->next)
+		n++;
+	out->sig = g_new0(struct hd_sig, n);
+	for (s = r->signatures; s != NULL; s = s->next) {
+		struct hd_sig *o = &out->sig[out->n++];
+
+		g_strlcpy(o->fpr, s->fpr != NULL ? s->fpr : "", sizeof(o->fpr));
+		o->verdict = sig_verdict(s);
+		o->created = s->timestamp;
+		if (o->verdict == HD_SIG_ERROR)
+			o->why = g_strdup(gpgme_strerror(s->status));
+	}
+}
+
+void
+hd_sigs_free(struct hd_sigs *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		g_free(s->sig[i].why);
+	g_free(s->sig);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Verify a detached signature over data, or (data == NULL) a clearsigned
+ * or opaque signed message, whose text then goes to *plain.  Errors only
+ * when gpg could not judge at all; verdicts are in *sigs.
+ */
+int
+hd_gpg_verify(struct hd_gpg *g, const char *sig, size_t siglen,
+    const char *data, size_t len, char **plain, size_t *plainlen,
+    struct hd_sigs *sigs, struct hd_error *e)
+{
+	gpgme_data_t s = NULL, d = NULL, out = NULL;
+	gpgme_error_t err;
+	struct sink sk = { g_byte_array_new(), HD_PLAIN_MAX };
+
+	memset(sigs, 0, sizeof(*sigs));
+	err = gpgme_data_new_from_mem(&s, sig, siglen, 0);
+	if (err == 0 && data != NULL)
+		err = gpgme_data_new_from_mem(&d, data, len, 0);
+	else if (err == 0)
+		err = gpgme_data_new_from_cbs(&out, &sink_cbs, &sk);
+	if (err == 0)
+		err = gpgme_op_verify(g->ctx, s, d, out);
+	if (err == 0)
+		collect_sigs(gpgme_op_verify_result(g->ctx), sigs);
+	gpgme_data_release(s);
+	gpgme_data_release(d);
+	gpgme_data_release(out);
+	if (err == 0 && sigs->n == 0)
+		err = gpg_error(GPG_ERR_NO_DATA);
+	if (err != 0) {
+		g_byte_array_free(sk.buf, TRUE);
+		hd_sigs_free(sigs);
+		return gpg_fail(e, err, "verify");
+	}
+	if (plain != NULL) {
+		*plainlen = sk.buf->len;
+		g_byte_array_append(sk.buf, (const guint8 *)"", 1);
+		*plain = (char *)g_byte_array_free(sk.buf, FALSE);
+	} else
+		g_byte_array_free(sk.buf, TRUE);
+	return 0;
+}
+
+void
+hd_gpg_set_lookup(struct hd_gpg *g, char *(*fn)(void *, const char *),
+    void *arg)
+{
+	g->lookup = fn;
+	g->lookup_arg = arg;
+}
+
+/*
+ * Decrypt (and verify what was signed in the same pass).  All or
+ * nothing: *plain only when gpg decrypted with integrity protection and
+ * no error at all; the key that opened it goes to keyid[17].
+ */
+int
+hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
+    char **plain, size_t *plainlen, struct hd_sigs *sigs, char *keyid,
+    struct hd_error *e)
+{
+	gpgme_data_t in = NULL, out = NULL;
+	gpgme_decrypt_result_t dr;
+	gpgme_recipient_t r;
+	gpgme_error_t err;
+	struct sink sk = { g_byte_array_new(), HD_PLAIN_MAX };
+	int rc = 0;
+
+	memset(sigs, 0, sizeof(*sigs));
+	*keyid = '\0';
+	err = gpgme_data_new_from_mem(&in, cipher, len, 0);
+	if (err == 0)
+		err = gpgme_data_new_from_cbs(&out, &sink_cbs, &sk);
+	if (err == 0)
+		err = gpgme_op_decrypt_verify(g->ctx, in, out);
+	dr = gpgme_op_decrypt_result(g->ctx);
+	if (dr != NULL)
+		for (r = dr->recipients; r != NULL; r = r->next)
+			if (r->status == 0 && r->keyid != NULL)
+				g_strlcpy(keyid, r->keyid, 17);
+	if (err == 0 && dr != NULL && dr->legacy_cipher_nomdc)
+		rc = hd_error_set(e, HD_BAD, "no integrity protection (MDC)");
+	else if (err == 0 && dr != NULL && dr->unsupported_algorithm != NULL)
+		rc = hd_error_set(e, HD_BAD, "unsupported algorithm %s",
+		    dr->unsupported_algorithm);
+	else if (err == 0 && dr != NULL && dr->wrong_key_usage)
+		rc = hd_error_set(e, HD_BAD, "key not meant for encryption");
+	else if (gpgme_err_code(err) == GPG_ERR_NO_SECKEY)
+		rc = hd_error_set(e, HD_BAD, "no secret key");
+	else if (err != 0)
+		rc = gpg_fail(e, err, "decrypt");
+	if (rc == 0)
+		collect_sigs(gpgme_op_verify_result(g->ctx), sigs);
+	gpgme_data_release(in);
+	gpgme_data_release(out);
+	if (rc != 0) {
+		/* Not one byte of plaintext leaves this function. */
+		explicit_bzero(sk.buf->data, sk.buf->len);
+		g_byte_array_free(sk.buf, TRUE);
+		return rc;
+	}
+	*plainlen = sk.buf->len;
+	g_byte_array_append(sk.buf, (const guint8 *)"", 1);
+	*plain = (char *)g_byte_array_free(sk.buf, FALSE);
 	return 0;
 }

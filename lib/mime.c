@@ -18,6 +18,8 @@
 struct hd_msg {
 	GMimeMessage	*msg;
 	int		 crlf;		/* the input's line ends */
+	const char	*raw;		/* the input, the caller's to keep */
+	size_t		 rawlen;
 };
 
 static void
@@ -47,6 +49,14 @@ parse_object(const char *buf, size_t len, int message)
 	return (GMimeObject *)o;
 }
 
+static int
+header_count(GMimeObject *o)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+
+	return hl != NULL ? g_mime_header_list_get_count(hl) : 0;
+}
+
 int
 hd_msg_parse(const char *buf, size_t len, struct hd_msg **out,
     struct hd_error *e)
@@ -57,16 +67,18 @@ hd_msg_parse(const char *buf, size_t len, struct hd_msg **out,
 	init_gmime();
 	m = g_new0(struct hd_msg, 1);
 	m->msg = (GMimeMessage *)parse_object(buf, len, 1);
+	/* Some header: the message's, or (a bare entity) its part's. */
 	if (m->msg == NULL || g_mime_message_get_mime_part(m->msg) == NULL ||
-	    g_mime_object_get_header_list(GMIME_OBJECT(m->msg)) == NULL ||
-	    g_mime_header_list_get_count(g_mime_object_get_header_list(
-	    GMIME_OBJECT(m->msg))) == 0) {
+	    header_count(GMIME_OBJECT(m->msg)) +
+	    header_count(g_mime_message_get_mime_part(m->msg)) == 0) {
 		hd_msg_free(m);
 		return hd_error_set(e, EX_DATAERR, "input is not a mail "
 		    "message");
 	}
 	nl = memchr(buf, '\n', len);
 	m->crlf = nl != NULL && nl > buf && nl[-1] == '\r';
+	m->raw = buf;
+	m->rawlen = len;
 	*out = m;
 	return 0;
 }
@@ -459,4 +471,495 @@ hd_msg_encrypted(struct hd_msg *m, const char *cipher, size_t len,
 	g_mime_multipart_add(mp, GMIME_OBJECT(cp));
 	g_object_unref(cp);
 	return finish(m, GMIME_OBJECT(mp), out, outlen);
+}
+
+/*
+ * Incoming mail.  The raw input stays with the message: what a signature
+ * covers is taken from those bytes, never from a re-serialisation.
+ */
+
+/* A delimiter line "--boundary" at p, ending in blanks and a line end. */
+static int
+is_delimiter(const char *p, const char *end, const char *b, size_t blen)
+{
+	const char *q = p + 2 + blen;
+
+	if (end - p < (ptrdiff_t)(2 + blen) || p[0] != '-' || p[1] != '-' ||
+	    memcmp(p + 2, b, blen) != 0)
+		return 0;
+	if (q + 1 < end && q[0] == '-' && q[1] == '-')
+		return 1;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	return q == end || *q == '\n' || *q == '\r';
+}
+
+/*
+ * RFC 3156 §5 and RFC 2046 §5.1.1: the first body part is everything
+ * after the line end of the first delimiter line, up to the line end
+ * (CRLF or LF) that belongs to the next delimiter.  Returned with CRLF
+ * line ends, the form that was signed.
+ */
+static char *
+first_part_raw(const char *raw, size_t len, const char *boundary,
+    size_t *outlen)
+{
+	const char *p = raw, *end = raw + len, *start = NULL, *stop = NULL;
+	size_t blen = strlen(boundary);
+	GString *s;
+
+	for (; p < end; p = memchr(p, '\n', end - p), p = p ? p + 1 : end) {
+		if (!is_delimiter(p, end, boundary, blen))
+			continue;
+		if (start == NULL) {
+			start = memchr(p, '\n', end - p);
+			if (start == NULL)
+				return NULL;
+			start++;
+			p = start - 1;
+			continue;
+		}
+		stop = p - 1;		/* the LF before the delimiter */
+		if (stop > start && stop[-1] == '\r')
+			stop--;
+		break;
+	}
+	if (start == NULL || stop == NULL || stop < start)
+		return NULL;
+	s = g_string_sized_new(stop - start + 64);
+	for (p = start; p < stop; p++) {
+		if (*p == '\n' && (p == start || p[-1] != '\r'))
+			g_string_append_c(s, '\r');
+		g_string_append_c(s, *p);
+	}
+	*outlen = s->len;
+	return g_string_free(s, FALSE);
+}
+
+static char *
+decoded(GMimeObject *o, size_t *len)
+{
+	GMimeDataWrapper *w;
+	GMimeStream *s;
+	GByteArray *a;
+
+	if (!GMIME_IS_PART(o) || (w = g_mime_part_get_content(
+	    GMIME_PART(o))) == NULL) {
+		*len = 0;
+		return g_strdup("");
+	}
+	s = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, s);
+	a = g_byte_array_new();
+	g_byte_array_append(a, g_mime_stream_mem_get_byte_array(
+	    GMIME_STREAM_MEM(s))->data, g_mime_stream_mem_get_byte_array(
+	    GMIME_STREAM_MEM(s))->len);
+	g_object_unref(s);
+	return take(a, len);
+}
+
+struct walk {
+	const struct hd_msg *m;
+	GPtrArray	*found;
+	int		 depth;
+	int		 leaves;	/* leaf parts seen */
+};
+
+static struct hd_found *
+add_found(struct walk *w, int kind, int whole)
+{
+	struct hd_found *f = g_new0(struct hd_found, 1);
+
+	f->kind = kind;
+	f->whole = whole;
+	g_ptr_array_add(w->found, f);
+	return f;
+}
+
+static int
+type_is(GMimeObject *o, const char *type, const char *sub)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+
+	return ct != NULL && g_mime_content_type_is_type(ct, type, sub);
+}
+
+static void
+check_signed(struct walk *w, GMimeObject *o, int whole)
+{
+	GMimeMultipart *mp = GMIME_MULTIPART(o);
+	const char *proto, *micalg, *b;
+	struct hd_found *f = add_found(w, HD_FOUND_SIGNED, whole);
+
+	proto = g_mime_object_get_content_type_parameter(o, "protocol");
+	micalg = g_mime_object_get_content_type_parameter(o, "micalg");
+	b = g_mime_multipart_get_boundary(mp);
+	if (g_mime_multipart_get_count(mp) != 2)
+		f->error = g_strdup_printf("multipart/signed with %d parts",
+		    g_mime_multipart_get_count(mp));
+	else if (proto == NULL ||
+	    g_ascii_strcasecmp(proto, "application/pgp-signature") != 0)
+		f->error = g_strdup("multipart/signed without the protocol "
+		    "application/pgp-signature");
+	else if (micalg == NULL || g_ascii_strncasecmp(micalg, "pgp-", 4) != 0)
+		f->error = g_strdup("multipart/signed without a pgp- micalg");
+	else if (!type_is(g_mime_multipart_get_part(mp, 1), "application",
+	    "pgp-signature"))
+		f->error = g_strdup("second part is not "
+		    "application/pgp-signature");
+	else if (b == NULL || (f->data = first_part_raw(w->m->raw,
+	    w->m->rawlen, b, &f->len)) == NULL)
+		f->error = g_strdup("cannot find the signed part's bytes");
+	else
+		f->sig = decoded(g_mime_multipart_get_part(mp, 1), &f->siglen);
+}
+
+static void
+check_encrypted(struct walk *w, GMimeObject *o, int whole)
+{
+	GMimeMultipart *mp = GMIME_MULTIPART(o);
+	const char *proto;
+	struct hd_found *f = add_found(w, HD_FOUND_ENCRYPTED, whole);
+
+	proto = g_mime_object_get_content_type_parameter(o, "protocol");
+	if (g_mime_multipart_get_count(mp) != 2)
+		f->error = g_strdup_printf("multipart/encrypted with %d parts",
+		    g_mime_multipart_get_count(mp));
+	else if (proto == NULL ||
+	    g_ascii_strcasecmp(proto, "application/pgp-encrypted") != 0)
+		f->error = g_strdup("multipart/encrypted without the protocol "
+		    "application/pgp-encrypted");
+	else
+		f->data = decoded(g_mime_multipart_get_part(mp, 1), &f->len);
+}
+
+/* Only blank space outside [from, to) of text? */
+static int
+blank_outside(const char *text, const char *from, const char *to)
+{
+	const char *p;
+
+	for (p = text; p < from; p++)
+		if (!g_ascii_isspace(*p))
+			return 0;
+	for (p = to; *p != '\0'; p++)
+		if (!g_ascii_isspace(*p))
+			return 0;
+	return 1;
+}
+
+/* An armor line at the start of a line, not quoted. */
+static const char *
+armor_line(const char *text, const char *line)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if (p == text || p[-1] == '\n')
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+static void
+check_text(struct walk *w, GMimeObject *o, int whole)
+{
+	static const char *ends[] = { "-----END PGP SIGNATURE-----",
+	    "-----END PGP MESSAGE-----" };
+	static const char *begins[] = { "-----BEGIN PGP SIGNED MESSAGE-----",
+	    "-----BEGIN PGP MESSAGE-----" };
+	static const int kinds[] = { HD_FOUND_CLEARSIGNED, HD_FOUND_ARMORED };
+	const char *b, *e;
+	char *text;
+	size_t len, i;
+
+	text = decoded(o, &len);
+	for (i = 0; i < 2; i++) {
+		struct hd_found *f;
+
+		if ((b = armor_line(text, begins[i])) == NULL)
+			continue;
+		e = armor_line(b, ends[i]);
+		e = e != NULL ? e + strlen(ends[i]) : text + len;
+		f = add_found(w, kinds[i], whole && blank_outside(text, b, e));
+		f->data = g_strndup(b, e - b);
+		f->len = e - b;
+		break;
+	}
+	g_free(text);
+}
+
+#define MAX_DEPTH	64
+
+static void
+walk(struct walk *w, GMimeObject *o, int whole)
+{
+	int i, n;
+
+	if (++w->depth > MAX_DEPTH) {
+		struct hd_found *f = add_found(w, HD_FOUND_ERROR, 0);
+
+		f->error = g_strdup("MIME structure nested too deep");
+		w->depth--;
+		return;
+	}
+	if (GMIME_IS_MULTIPART_SIGNED(o))
+		check_signed(w, o, whole);
+	else if (GMIME_IS_MULTIPART_ENCRYPTED(o))
+		check_encrypted(w, o, whole);
+	else if (GMIME_IS_MULTIPART(o)) {
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+		/* A part among others is not the whole message. */
+		for (i = 0; i < n; i++)
+			walk(w, g_mime_multipart_get_part(GMIME_MULTIPART(o),
+			    i), whole && n == 1);
+	} else if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(o));
+
+		/* A forwarded message is never the message itself. */
+		if (inner != NULL && g_mime_message_get_mime_part(inner))
+			walk(w, g_mime_message_get_mime_part(inner), 0);
+	} else if (GMIME_IS_PART(o) && type_is(o, "text", "*"))
+		check_text(w, o, whole);
+	w->depth--;
+}
+
+/* Every signed or encrypted entity of the message, with its coverage. */
+int
+hd_msg_find(const struct hd_msg *m, struct hd_found ***found, size_t *n)
+{
+	struct walk w = { m, g_ptr_array_new(), 0, 0 };
+
+	walk(&w, g_mime_message_get_mime_part(m->msg), 1);
+	*n = w.found->len;
+	*found = (struct hd_found **)g_ptr_array_free(w.found, FALSE);
+	return 0;
+}
+
+void
+hd_found_free(struct hd_found **found, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		g_free(found[i]->data);
+		g_free(found[i]->sig);
+		g_free(found[i]->error);
+		g_free(found[i]);
+	}
+	g_free(found);
+}
+
+/*
+ * The single From mailbox, normalised; NULL when there are none, several,
+ * or several From fields (SECURITY.md #13).
+ */
+char *
+hd_msg_sender(const struct hd_msg *m)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(
+	    GMIME_OBJECT(m->msg));
+	char **from;
+	char *addr = NULL;
+	int i, n, fields = 0;
+
+	n = g_mime_header_list_get_count(hl);
+	for (i = 0; i < n; i++)
+		if (g_ascii_strcasecmp(g_mime_header_get_name(
+		    g_mime_header_list_get_header_at(hl, i)), "From") == 0)
+			fields++;
+	from = hd_msg_from(m);
+	if (fields == 1 && from[0] != NULL && from[1] == NULL)
+		addr = hd_addr_normalize(from[0]);
+	g_strfreev(from);
+	return addr;
+}
+
+/* The line end of the input, for what we add to it. */
+static const char *
+newline(const struct hd_msg *m)
+{
+	return m->crlf ? "\r\n" : "\n";
+}
+
+/* Where the header block ends (after its last line end), and the body. */
+static size_t
+header_block(const char *raw, size_t len, size_t *body)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (raw[i] != '\n')
+			continue;
+		if (i + 1 < len && raw[i + 1] == '\n') {
+			*body = i + 2;
+			return i + 1;
+		}
+		if (i + 2 < len && raw[i + 1] == '\r' && raw[i + 2] == '\n') {
+			*body = i + 3;
+			return i + 1;
+		}
+	}
+	*body = len;
+	return len;
+}
+
+static int
+listed(const char *name, size_t nlen, const char *const *names)
+{
+	for (; names != NULL && *names != NULL; names++)
+		if (strlen(*names) == nlen &&
+		    g_ascii_strncasecmp(name, *names, nlen) == 0)
+			return 1;
+	return 0;
+}
+
+/* Lines with the input's line ends. */
+static void
+append_lines(GString *s, const char *text, size_t len, const char *nl)
+{
+	const char *p, *end = text + len;
+
+	for (p = text; p < end; p++) {
+		if (*p == '\r' && p + 1 < end && p[1] == '\n')
+			continue;
+		if (*p == '\n')
+			g_string_append(s, nl);
+		else
+			g_string_append_c(s, *p);
+	}
+}
+
+/*
+ * The message with our verdict fields first (stamps, "Name: value"),
+ * every X-Hdpgp-* field of the input's top level removed, the fields
+ * named in drop removed, the fields of add appended, and, when body is
+ * set, that entity in place of the original body and its Content-*
+ * fields.  Everything else is the input byte for byte.
+ */
+/* Copies the header fields of [p, end) that keep() allows. */
+static void
+copy_fields(GString *s, const char *p, const char *end,
+    int (*keep)(const char *, size_t, const char *const *),
+    const char *const *names)
+{
+	const char *q, *colon;
+
+	while (p < end) {
+		/* One field: its line and the continuation lines. */
+		q = p;
+		do {
+			q = memchr(q, '\n', end - q);
+			q = q != NULL ? q + 1 : end;
+		} while (q < end && (*q == ' ' || *q == '\t'));
+		colon = memchr(p, ':', q - p);
+		if (colon != NULL && keep(p, colon - p, names))
+			g_string_append_len(s, p, q - p);
+		p = q;
+	}
+}
+
+static int
+prefixed(const char *name, size_t nlen, const char *prefix)
+{
+	return nlen >= strlen(prefix) &&
+	    g_ascii_strncasecmp(name, prefix, strlen(prefix)) == 0;
+}
+
+/* Outer fields: not ours, not dropped, not the content's if replaced. */
+static int
+keep_outer(const char *name, size_t nlen, const char *const *drop)
+{
+	return !prefixed(name, nlen, "X-Hdpgp-") && !listed(name, nlen, drop);
+}
+
+static int
+keep_outer_bare(const char *name, size_t nlen, const char *const *drop)
+{
+	return keep_outer(name, nlen, drop) &&
+	    !prefixed(name, nlen, "Content-") &&
+	    !listed(name, nlen, (const char *[]){ "MIME-Version", NULL });
+}
+
+/* Inner fields: the content's, and the protected ones named. */
+static int
+keep_inner(const char *name, size_t nlen, const char *const *prot)
+{
+	return prefixed(name, nlen, "Content-") || listed(name, nlen, prot);
+}
+
+int
+hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
+    const char *const *drop, const char *const *prot, const char *body,
+    size_t bodylen, char **out, size_t *outlen)
+{
+	const char *raw = m->raw, *nl = newline(m);
+	const char *const *f;
+	size_t hend, bstart, ihend, ibody;
+	GString *s = g_string_sized_new(m->rawlen + bodylen + 256), *inner;
+
+	hend = header_block(raw, m->rawlen, &bstart);
+	for (f = stamps; f != NULL && *f != NULL; f++)
+		g_string_append_printf(s, "%s%s", *f, nl);
+	copy_fields(s, raw, raw + hend, body != NULL ? keep_outer_bare :
+	    keep_outer, drop);
+	if (body == NULL) {
+		g_string_append_len(s, raw + hend, m->rawlen - hend);
+	} else {
+		/*
+		 * The entity's own fields join the top level: its Content-*
+		 * and the protected fields, nothing else a sender could
+		 * smuggle in (SECURITY.md #21).
+		 */
+		ihend = header_block(body, bodylen, &ibody);
+		inner = g_string_new(NULL);
+		copy_fields(inner, body, body + ihend, keep_inner, prot);
+		append_lines(s, inner->str, inner->len, nl);
+		append_lines(s, body + ihend, bodylen - ihend, nl);
+		g_string_free(inner, TRUE);
+	}
+	*outlen = s->len;
+	*out = g_string_free(s, FALSE);
+	return 0;
+}
+
+/*
+ * Protected headers of a decrypted entity (RFC 9788 hp="cipher", or the
+ * older protected-headers="v1"): the fields that replace their outer
+ * placeholders, "Name: raw value".  NULL when the entity is not marked.
+ */
+char **
+hd_msg_protected(const struct hd_msg *m)
+{
+	static const char *names[] = { "Subject", "From", "To", "Cc",
+	    "Reply-To", "Date", "Message-ID", "Followup-To" };
+	GMimeObject *part = g_mime_message_get_mime_part(m->msg);
+	GMimeObject *top = GMIME_OBJECT(m->msg);
+	GMimeHeaderList *hl;
+	GPtrArray *a;
+	size_t i;
+
+	if (part == NULL ||
+	    (g_mime_object_get_content_type_parameter(part, "hp") == NULL &&
+	    g_mime_object_get_content_type_parameter(part,
+	    "protected-headers") == NULL))
+		return NULL;
+	a = g_ptr_array_new();
+	hl = g_mime_object_get_header_list(top);
+	for (i = 0; i < G_N_ELEMENTS(names); i++) {
+		GMimeHeader *h;
+		const char *v;
+
+		if (!g_mime_header_list_contains(hl, names[i]) ||
+		    (h = g_mime_header_list_get_header(hl, names[i])) == NULL ||
+		    (v = g_mime_header_get_raw_value(h)) == NULL)
+			continue;
+		/* The raw value keeps encoded words; only the ends go. */
+		g_ptr_array_add(a, g_strchomp(g_strdup_printf("%s: %s",
+		    names[i], v + strspn(v, " \t"))));
+	}
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
 }

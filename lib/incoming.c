@@ -1,0 +1,582 @@
+/*
+ * incoming.c: a customer's mail verified and decrypted (SPEC §5), the
+ * common path of hdpgp-verify and hdpgp-decrypt.
+ *
+ * Verdicts are ours alone: the input's own X-Hdpgp-* fields are dropped,
+ * every string from a key or a message is sanitised before it reaches a
+ * header, the log or stdout, and a decryption that fails in any way
+ * writes not one byte of plaintext.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "hdpgp.h"
+
+enum { ENC_NONE, ENC_DECRYPTED, ENC_FAILED, ENC_SKIPPED };
+enum { MATCH_NO, MATCH_YES, MATCH_AMBIGUOUS };
+
+static const char *verdicts[] = { "good", "bad", "unknown-key", "expired-key",
+    "revoked-key", "expired-signature", "error" };
+static const char *matches[] = { "no", "yes", "ambiguous" };
+
+struct sigrep {
+	int		 verdict;
+	char		 signer[41];	/* fingerprint, or key ID if unknown */
+	char		*uid;		/* sanitised */
+	int		 match;
+	int		 full;
+	char		*reason;
+};
+
+struct report {
+	struct hd_state	*st;
+	const struct hd_in *opt;
+	struct hd_msg	*msg;
+	GArray		*sigs;		/* struct sigrep */
+	int		 enc;
+	int		 enc_full;
+	char		 enc_key[41];
+	char		*enc_reason;
+	char		*sender;
+	char		*msgid;
+};
+
+static void
+add_sig(struct report *r, int verdict, const char *signer, int full,
+    const char *reason)
+{
+	struct sigrep s;
+	struct hd_keyset ks = { 0 };
+	struct hd_error e;
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	s.verdict = verdict;
+	s.full = full;
+	s.match = r->sender == NULL ? MATCH_AMBIGUOUS : MATCH_NO;
+	s.reason = reason != NULL ? hd_sanitize(reason) : NULL;
+	g_strlcpy(s.signer, signer != NULL ? signer : "", sizeof(s.signer));
+	/* The signer as the store knows it: primary key, user ID, status. */
+	if (signer != NULL && *signer != '\0' &&
+	    hd_key_find(r->st, signer, &ks, &e) == 0 && ks.n == 1) {
+		const struct hd_key *k = &ks.key[0];
+
+		g_strlcpy(s.signer, k->fpr, sizeof(s.signer));
+		for (i = 0; i < k->nuid; i++)
+			if (s.uid == NULL && !k->uid[i].revoked)
+				s.uid = hd_sanitize(k->uid[i].uid);
+		if (s.uid == NULL && k->nuid > 0)
+			s.uid = hd_sanitize(k->uid[0].uid);
+		for (i = 0; r->sender != NULL && i < k->nuid; i++)
+			if (hd_key_email(k, i) != NULL &&
+			    strcmp(k->uid[i].email, r->sender) == 0)
+				s.match = MATCH_YES;
+		/* The store's word on the key counts as much as gpg's. */
+		if (s.verdict == HD_SIG_GOOD && k->revoked)
+			s.verdict = HD_SIG_REVOKED_KEY;
+		else if (s.verdict == HD_SIG_GOOD && k->expires != 0 &&
+		    k->expires <= time(NULL))
+			s.verdict = HD_SIG_EXPIRED_KEY;
+	} else if (verdict == HD_SIG_GOOD)
+		s.verdict = HD_SIG_UNKNOWN_KEY;
+	hd_keyset_free(&ks);
+	g_array_append_val(r->sigs, s);
+}
+
+static void
+add_sigs(struct report *r, const struct hd_sigs *sigs, int full)
+{
+	size_t i;
+
+	for (i = 0; i < sigs->n; i++)
+		add_sig(r, sigs->sig[i].verdict, sigs->sig[i].fpr, full,
+		    sigs->sig[i].why);
+}
+
+static void
+verify_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
+    int full)
+{
+	struct hd_sigs sigs;
+	struct hd_error e;
+	char *plain = NULL;
+	size_t plen;
+
+	if (f->error != NULL) {
+		add_sig(r, HD_SIG_ERROR, NULL, 0, f->error);
+		return;
+	}
+	if ((f->kind == HD_FOUND_SIGNED ? hd_gpg_verify(g, f->sig, f->siglen,
+	    f->data, f->len, NULL, NULL, &sigs, &e) : hd_gpg_verify(g,
+	    f->data, f->len, NULL, 0, &plain, &plen, &sigs, &e)) != 0) {
+		add_sig(r, HD_SIG_ERROR, NULL, 0, e.text);
+		return;
+	}
+	g_free(plain);
+	add_sigs(r, &sigs, full);
+	hd_sigs_free(&sigs);
+}
+
+static char *
+lookup_pass(void *arg, const char *keyid)
+{
+	struct hd_state *st = arg;
+	struct hd_keyset ks;
+	struct hd_error e;
+	char *pass = NULL;
+
+	if (hd_key_find(st, keyid, &ks, &e) == 0) {
+		if (ks.n == 1)
+			hd_key_passphrase(st, ks.key[0].fpr, &pass);
+		hd_keyset_free(&ks);
+	}
+	return pass;
+}
+
+/*
+ * Decrypt one entity that is the whole message.  On success *entity is
+ * the decrypted MIME entity (for inline armor, made one).
+ */
+static int
+decrypt_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
+    char **entity, size_t *elen)
+{
+	struct hd_sigs sigs;
+	struct hd_keyset ks;
+	struct hd_error e;
+	char *plain, keyid[17];
+	size_t plen;
+
+	if (f->error != NULL) {
+		r->enc = ENC_FAILED;
+		r->enc_reason = hd_sanitize(f->error);
+		return -1;
+	}
+	hd_gpg_set_lookup(g, lookup_pass, r->st);
+	if (hd_gpg_decrypt(g, f->data, f->len, &plain, &plen, &sigs, keyid,
+	    &e) != 0) {
+		r->enc = ENC_FAILED;
+		r->enc_reason = hd_sanitize(e.text);
+		return -1;
+	}
+	r->enc = ENC_DECRYPTED;
+	r->enc_full = 1;
+	g_strlcpy(r->enc_key, keyid, sizeof(r->enc_key));
+	if (hd_key_find(r->st, keyid, &ks, &e) == 0) {
+		if (ks.n == 1)
+			g_strlcpy(r->enc_key, ks.key[0].fpr,
+			    sizeof(r->enc_key));
+		hd_keyset_free(&ks);
+	}
+	/* Signed in the same pass (RFC 3156 §6.2): covers it all. */
+	add_sigs(r, &sigs, 1);
+	hd_sigs_free(&sigs);
+	if (f->kind == HD_FOUND_ARMORED) {
+		*entity = g_strdup_printf("Content-Type: text/plain; "
+		    "charset=utf-8\n\n%.*s", (int)plen, plain);
+		*elen = strlen(*entity);
+		hd_secure_free(plain);
+	} else {
+		*entity = plain;
+		*elen = plen;
+	}
+	return 0;
+}
+
+/* Signatures inside what was decrypted (the nested form, §6.1). */
+static void
+verify_inner(struct report *r, struct hd_gpg *g, const char *entity,
+    size_t elen, char ***protected)
+{
+	struct hd_msg *inner;
+	struct hd_found **found;
+	struct hd_error e;
+	size_t n, i;
+
+	if (hd_msg_parse(entity, elen, &inner, &e) != 0)
+		return;
+	*protected = hd_msg_protected(inner);
+	hd_msg_find(inner, &found, &n);
+	for (i = 0; i < n; i++)
+		if (found[i]->kind == HD_FOUND_SIGNED ||
+		    found[i]->kind == HD_FOUND_CLEARSIGNED ||
+		    found[i]->kind == HD_FOUND_ERROR)
+			verify_found(r, g, found[i], found[i]->whole);
+	hd_found_free(found, n);
+	hd_msg_free(inner);
+}
+
+static char *
+quoted(const char *s)
+{
+	GString *q = g_string_new("\"");
+
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			g_string_append_c(q, '\\');
+		g_string_append_c(q, *s);
+	}
+	g_string_append_c(q, '"');
+	return g_string_free(q, FALSE);
+}
+
+static char *
+sig_value(const struct sigrep *s)
+{
+	GString *v = g_string_new(verdicts[s->verdict]);
+	char *q;
+
+	if (*s->signer != '\0')
+		g_string_append_printf(v, "; signer=%s", s->signer);
+	if (s->uid != NULL) {
+		q = quoted(s->uid);
+		g_string_append_printf(v, "; uid=%s", q);
+		g_free(q);
+	}
+	g_string_append_printf(v, "; from-match=%s; coverage=%s",
+	    matches[s->match], s->full ? "full" : "partial");
+	if (s->reason != NULL) {
+		q = quoted(s->reason);
+		g_string_append_printf(v, "; reason=%s", q);
+		g_free(q);
+	}
+	return g_string_free(v, FALSE);
+}
+
+static char *
+enc_value(const struct report *r)
+{
+	GString *v = g_string_new(NULL);
+	char *q;
+
+	switch (r->enc) {
+	case ENC_NONE:
+		g_string_append(v, "none");
+		break;
+	case ENC_DECRYPTED:
+		g_string_append_printf(v, "decrypted; key=%s; coverage=%s",
+		    r->enc_key, r->enc_full ? "full" : "partial");
+		break;
+	case ENC_FAILED:
+		g_string_append(v, "failed");
+		break;
+	case ENC_SKIPPED:
+		g_string_append_printf(v, "encrypted; coverage=%s",
+		    r->enc_full ? "full" : "partial");
+		break;
+	}
+	if (r->enc_reason != NULL) {
+		q = quoted(r->enc_reason);
+		g_string_append_printf(v, "; reason=%s", q);
+		g_free(q);
+	}
+	return g_string_free(v, FALSE);
+}
+
+/* The fields we add: one X-Hdpgp-Signature per signature. */
+static char **
+stamps(const struct report *r)
+{
+	GPtrArray *a = g_ptr_array_new();
+	char *v;
+	guint i;
+
+	for (i = 0; i < r->sigs->len; i++) {
+		v = sig_value(&g_array_index(r->sigs, struct sigrep, i));
+		g_ptr_array_add(a, g_strdup_printf("X-Hdpgp-Signature: %s", v));
+		g_free(v);
+	}
+	if (r->sigs->len == 0)
+		g_ptr_array_add(a, g_strdup("X-Hdpgp-Signature: none"));
+	v = enc_value(r);
+	g_ptr_array_add(a, g_strdup_printf("X-Hdpgp-Encryption: %s", v));
+	g_free(v);
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+/*
+ * The check-mode status (SPEC §2): for verify, 0 only for signatures all
+ * good, by a valid key, by the sender, over the whole message.
+ */
+static int
+status(const struct report *r)
+{
+	int trusted = 1;
+	guint i;
+
+	if (r->opt->decrypt) {
+		if (r->enc == ENC_FAILED)
+			return HD_BAD;
+		if (r->enc != ENC_DECRYPTED)
+			return HD_NONE;
+	}
+	for (i = 0; i < r->sigs->len; i++) {
+		const struct sigrep *s = &g_array_index(r->sigs,
+		    struct sigrep, i);
+
+		if (s->verdict == HD_SIG_BAD || s->verdict == HD_SIG_ERROR)
+			return HD_BAD;
+		if (s->verdict != HD_SIG_GOOD || s->match != MATCH_YES ||
+		    !s->full)
+			trusted = 0;
+	}
+	if (r->opt->decrypt)
+		return HD_OK;
+	if (r->sigs->len == 0)
+		return HD_NONE;
+	return trusted ? HD_OK : HD_UNTRUSTED;
+}
+
+static void
+json_sig(JsonBuilder *b, const struct sigrep *s)
+{
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "verdict");
+	json_builder_add_string_value(b, verdicts[s->verdict]);
+	json_builder_set_member_name(b, "signer");
+	json_builder_add_string_value(b, s->signer);
+	json_builder_set_member_name(b, "uid");
+	if (s->uid != NULL)
+		json_builder_add_string_value(b, s->uid);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "from_match");
+	json_builder_add_string_value(b, matches[s->match]);
+	json_builder_set_member_name(b, "coverage");
+	json_builder_add_string_value(b, s->full ? "full" : "partial");
+	json_builder_set_member_name(b, "reason");
+	if (s->reason != NULL)
+		json_builder_add_string_value(b, s->reason);
+	else
+		json_builder_add_null_value(b);
+	json_builder_end_object(b);
+}
+
+static void
+json_result(JsonBuilder *b, const char *name, int success, const char *c)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "success");
+	json_builder_add_boolean_value(b, success);
+	json_builder_set_member_name(b, "comment");
+	json_builder_add_string_value(b, c);
+	json_builder_end_object(b);
+}
+
+/* Zammad's shape, {type, sign, encryption}, then the details. */
+static char *
+report_json(const struct report *r, int rc)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *gen = json_generator_new();
+	JsonNode *root;
+	char *sv, *ev, *s;
+	guint i;
+
+	sv = r->sigs->len ? sig_value(&g_array_index(r->sigs, struct sigrep,
+	    0)) : g_strdup("none");
+	ev = enc_value(r);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "type");
+	json_builder_add_string_value(b, "PGP");
+	json_result(b, "sign", r->sigs->len > 0 && (r->opt->decrypt ?
+	    rc == HD_OK : rc == HD_OK), sv);
+	json_result(b, "encryption", r->enc == ENC_DECRYPTED, ev);
+	json_builder_set_member_name(b, "signatures");
+	json_builder_begin_array(b);
+	for (i = 0; i < r->sigs->len; i++)
+		json_sig(b, &g_array_index(r->sigs, struct sigrep, i));
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "encryption_verdict");
+	json_builder_add_string_value(b, ev);
+	json_builder_set_member_name(b, "message_id");
+	if (r->msgid != NULL)
+		json_builder_add_string_value(b, r->msgid);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "status");
+	json_builder_add_int_value(b, rc);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	s = json_generator_to_data(gen, NULL);
+	json_node_unref(root);
+	g_object_unref(gen);
+	g_object_unref(b);
+	g_free(sv);
+	g_free(ev);
+	return s;
+}
+
+static void
+log_report(struct report *r, int rc, char **st)
+{
+	struct hd_logrec l = { 0 };
+	struct hd_error e;
+	GString *keys = g_string_new(NULL), *comment = g_string_new(NULL);
+	char *to = NULL;
+	guint i;
+
+	for (i = 0; i < r->sigs->len; i++) {
+		const char *f = g_array_index(r->sigs, struct sigrep, i).signer;
+
+		if (*f != '\0')
+			g_string_append_printf(keys, "%s%s", keys->len ? " " :
+			    "", f);
+	}
+	if (*r->enc_key != '\0')
+		g_string_append_printf(keys, "%s%s", keys->len ? " " : "",
+		    r->enc_key);
+	for (i = 0; st[i] != NULL; i++)
+		g_string_append_printf(comment, "%s%s", i ? " | " : "",
+		    st[i] + strlen("X-Hdpgp-"));
+	l.time = time(NULL);
+	l.direction = "in";
+	l.action = r->opt->decrypt ? "decrypt" : "verify";
+	if (r->opt->decrypt)
+		l.result = r->enc == ENC_DECRYPTED ? "success" :
+		    r->enc == ENC_FAILED ? "failed" : "skipped";
+	else
+		l.result = rc == HD_OK ? "success" : rc == HD_NONE ?
+		    "skipped" : "failed";
+	l.message_id = r->msgid;
+	l.from = r->sender;
+	l.to = to;
+	l.keys = keys->len ? keys->str : NULL;
+	l.comment = comment->str;
+	if (hd_log_append(r->st, &l, &e) != 0)
+		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+	g_string_free(keys, TRUE);
+	g_string_free(comment, TRUE);
+}
+
+static int
+run(struct report *r, const char *in, size_t inlen, char **out,
+    size_t *outlen, struct hd_error *e)
+{
+	struct hd_found **found = NULL;
+	struct hd_gpg *g = NULL;
+	GPtrArray *drop = g_ptr_array_new_with_free_func(g_free);
+	char *entity = NULL, **st = NULL, **prot = NULL, *json;
+	size_t n = 0, i, elen = 0;
+	int rc, done = 0;
+
+	if ((rc = hd_msg_parse(in, inlen, &r->msg, e)) != 0) {
+		g_ptr_array_free(drop, TRUE);
+		return rc;
+	}
+	r->sender = hd_msg_sender(r->msg);
+	r->msgid = hd_msg_id(r->msg);
+	hd_msg_find(r->msg, &found, &n);
+	if (n > 0 && (rc = hd_gpg_open(&g, r->st, e)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct hd_found *f = found[i];
+		int enc = f->kind == HD_FOUND_ENCRYPTED ||
+		    f->kind == HD_FOUND_ARMORED;
+
+		if (!enc) {
+			verify_found(r, g, f, f->whole);
+			continue;
+		}
+		/*
+		 * Only an entity that is the whole message is decrypted:
+		 * one among other parts would leak into its siblings
+		 * (EFAIL, SECURITY.md #18, #19).
+		 */
+		if (r->opt->decrypt && f->whole && !done) {
+			done = 1;
+			if (decrypt_found(r, g, f, &entity, &elen) == 0)
+				verify_inner(r, g, entity, elen, &prot);
+		} else if (r->enc == ENC_NONE) {
+			r->enc = ENC_SKIPPED;
+			r->enc_full = f->whole;
+			if (r->opt->decrypt)
+				r->enc_reason = g_strdup("not the whole "
+				    "message: not decrypted");
+		}
+	}
+	st = stamps(r);
+	rc = status(r);
+	if (r->opt->mode == HD_IN_FILTER) {
+		/* Protected fields replace their outer placeholders. */
+		for (i = 0; prot != NULL && prot[i] != NULL; i++)
+			g_ptr_array_add(drop, g_strndup(prot[i],
+			    strcspn(prot[i], ":")));
+		g_ptr_array_add(drop, NULL);
+		hd_msg_rewrite(r->msg, (const char *const *)st,
+		    (const char *const *)drop->pdata,
+		    (const char *const *)drop->pdata, entity, elen, out,
+		    outlen);
+	}
+	else if (r->opt->mode == HD_IN_JSON) {
+		*out = g_strconcat(json = report_json(r, rc), "\n", NULL);
+		*outlen = strlen(*out);
+		g_free(json);
+	} else {
+		GString *s = g_string_new(NULL);
+
+		for (i = 0; st[i] != NULL; i++)
+			g_string_append_printf(s, "%s\n", st[i]);
+		*outlen = s->len;
+		*out = g_string_free(s, FALSE);
+	}
+	log_report(r, rc, st);
+	/* Filter mode keeps the mail whatever the verdict (SPEC §5). */
+	if (r->opt->mode == HD_IN_FILTER)
+		rc = 0;
+out:
+	if (entity != NULL)
+		explicit_bzero(entity, elen);
+	g_free(entity);
+	g_strfreev(st);
+	g_strfreev(prot);
+	hd_found_free(found, n);
+	hd_gpg_close(g);
+	g_ptr_array_free(drop, TRUE);
+	return rc;
+}
+
+/*
+ * The message in file (NULL: stdin) verified, and with decrypt set
+ * decrypted, answered as o->mode says.  Returns the exit status.
+ */
+int
+hd_incoming(const char *dir, const char *file, const struct hd_in *o,
+    char **out, size_t *outlen, struct hd_error *e)
+{
+	struct report r;
+	char *in;
+	size_t inlen;
+	guint i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.opt = o;
+	r.sigs = g_array_new(FALSE, TRUE, sizeof(struct sigrep));
+	if ((rc = hd_state_open(&r.st, dir, 1, e)) == 0) {
+		rc = run(&r, in, inlen, out, outlen, e);
+		hd_state_close(r.st);
+	}
+	for (i = 0; i < r.sigs->len; i++) {
+		g_free(g_array_index(r.sigs, struct sigrep, i).uid);
+		g_free(g_array_index(r.sigs, struct sigrep, i).reason);
+	}
+	g_array_free(r.sigs, TRUE);
+	hd_msg_free(r.msg);
+	g_free(r.enc_reason);
+	g_free(r.sender);
+	g_free(r.msgid);
+	g_free(in);
+	return rc;
+}
