@@ -253,10 +253,13 @@ int	 hd_msg_encrypted(struct hd_msg *, const char *, size_t, char **,
 #define HD_FOUND_CLEARSIGNED	3	/* inline, in a text part */
 #define HD_FOUND_ARMORED	4	/* inline PGP MESSAGE */
 #define HD_FOUND_ERROR		5	/* hostile or broken structure */
+#define HD_FOUND_ATTACHMENT	6	/* an encrypted .pgp/.gpg/.asc file */
 
 struct hd_found {
 	int	 kind;
 	int	 whole;		/* covers the whole message */
+	int	 in_place;	/* may be decrypted where it stands */
+	void	*where;		/* the part, for hd_msg_replace */
 	char	*error;		/* malformed: why */
 	char	*data;		/* signed bytes (CRLF), armor, ciphertext */
 	size_t	 len;
@@ -271,6 +274,8 @@ int	 hd_msg_rewrite(const struct hd_msg *, const char *const *,
 	    const char *const *, const char *const *, const char *, size_t,
 	    char **, size_t *);
 char	**hd_msg_protected(const struct hd_msg *);
+void	 hd_msg_replace(struct hd_msg *, const struct hd_found *, const char *,
+	    size_t);
 
 /* policy.c: which key serves an address, and groups */
 int	 hd_select(struct hd_state *, const char *, int, int, time_t,

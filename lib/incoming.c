@@ -138,6 +138,22 @@ lookup_pass(void *arg, const char *keyid)
 	return pass;
 }
 
+/* The key that opened the message, as the store names it. */
+static void
+set_enc_key(struct report *r, const char *keyid)
+{
+	struct hd_keyset ks;
+	struct hd_error e;
+
+	g_strlcpy(r->enc_key, keyid, sizeof(r->enc_key));
+	if (hd_key_find(r->st, keyid, &ks, &e) == 0) {
+		if (ks.n == 1)
+			g_strlcpy(r->enc_key, ks.key[0].fpr,
+			    sizeof(r->enc_key));
+		hd_keyset_free(&ks);
+	}
+}
+
 /*
  * Decrypt one entity that is the whole message.  On success *entity is
  * the decrypted MIME entity (for inline armor, made one).
@@ -147,7 +163,6 @@ decrypt_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
     char **entity, size_t *elen)
 {
 	struct hd_sigs sigs;
-	struct hd_keyset ks;
 	struct hd_error e;
 	char *plain, keyid[17];
 	size_t plen;
@@ -166,13 +181,7 @@ decrypt_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 	}
 	r->enc = ENC_DECRYPTED;
 	r->enc_full = 1;
-	g_strlcpy(r->enc_key, keyid, sizeof(r->enc_key));
-	if (hd_key_find(r->st, keyid, &ks, &e) == 0) {
-		if (ks.n == 1)
-			g_strlcpy(r->enc_key, ks.key[0].fpr,
-			    sizeof(r->enc_key));
-		hd_keyset_free(&ks);
-	}
+	set_enc_key(r, keyid);
 	/* Signed in the same pass (RFC 3156 §6.2): covers it all. */
 	add_sigs(r, &sigs, 1);
 	hd_sigs_free(&sigs);
@@ -186,6 +195,55 @@ decrypt_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 		*elen = plen;
 	}
 	return 0;
+}
+
+/*
+ * Encrypted parts opened where they stand (files, and inline armor in a
+ * message whose every part is encrypted).  All or nothing: one failure
+ * and no part is replaced.
+ */
+static void
+decrypt_parts(struct report *r, struct hd_gpg *g, struct hd_found **found,
+    size_t n)
+{
+	struct hd_sigs *sigs;
+	struct hd_error e;
+	char **plain, keyid[17];
+	size_t *plen, i;
+	int ok = 1, full = 1;
+
+	plain = g_new0(char *, n);
+	plen = g_new0(size_t, n);
+	sigs = g_new0(struct hd_sigs, n);
+	hd_gpg_set_lookup(g, lookup_pass, r->st);
+	for (i = 0; i < n && ok; i++) {
+		if (!found[i]->in_place)
+			continue;
+		if (hd_gpg_decrypt(g, found[i]->data, found[i]->len, &plain[i],
+		    &plen[i], &sigs[i], keyid, &e) != 0) {
+			r->enc_reason = hd_sanitize(e.text);
+			ok = 0;
+			break;
+		}
+		if (*r->enc_key == '\0')
+			set_enc_key(r, keyid);
+		full &= found[i]->whole;
+	}
+	for (i = 0; i < n; i++) {
+		if (ok && plain[i] != NULL) {
+			hd_msg_replace(r->msg, found[i], plain[i], plen[i]);
+			add_sigs(r, &sigs[i], found[i]->whole);
+		}
+		if (plain[i] != NULL)
+			explicit_bzero(plain[i], plen[i]);
+		g_free(plain[i]);
+		hd_sigs_free(&sigs[i]);
+	}
+	r->enc = ok ? ENC_DECRYPTED : ENC_FAILED;
+	r->enc_full = ok && full;
+	g_free(plain);
+	g_free(plen);
+	g_free(sigs);
 }
 
 /* Signatures inside what was decrypted (the nested form, §6.1). */
@@ -466,7 +524,7 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 	GPtrArray *drop = g_ptr_array_new_with_free_func(g_free);
 	char *entity = NULL, **st = NULL, **prot = NULL, *json;
 	size_t n = 0, i, elen = 0;
-	int rc, done = 0;
+	int rc, done = 0, in_place = 0;
 
 	if ((rc = hd_msg_parse(in, inlen, &r->msg, e)) != 0) {
 		g_ptr_array_free(drop, TRUE);
@@ -482,8 +540,12 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 		int enc = f->kind == HD_FOUND_ENCRYPTED ||
 		    f->kind == HD_FOUND_ARMORED;
 
-		if (!enc) {
+		if (!enc && f->kind != HD_FOUND_ATTACHMENT) {
 			verify_found(r, g, f, f->whole);
+			continue;
+		}
+		if (r->opt->decrypt && f->in_place) {
+			in_place++;
 			continue;
 		}
 		/*
@@ -503,6 +565,10 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 				    "message: not decrypted");
 		}
 	}
+	if (in_place > 0 && !done)
+		decrypt_parts(r, g, found, n);
+	else if (in_place > 0 && r->enc == ENC_NONE)
+		r->enc = ENC_SKIPPED;
 	st = stamps(r);
 	rc = status(r);
 	if (r->opt->mode == HD_IN_FILTER) {
@@ -513,8 +579,7 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 		g_ptr_array_add(drop, NULL);
 		hd_msg_rewrite(r->msg, (const char *const *)st,
 		    (const char *const *)drop->pdata,
-		    (const char *const *)drop->pdata, entity, elen, out,
-		    outlen);
+		    (const char *const *)prot, entity, elen, out, outlen);
 	}
 	else if (r->opt->mode == HD_IN_JSON) {
 		*out = g_strconcat(json = report_json(r, rc), "\n", NULL);

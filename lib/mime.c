@@ -20,6 +20,7 @@ struct hd_msg {
 	int		 crlf;		/* the input's line ends */
 	const char	*raw;		/* the input, the caller's to keep */
 	size_t		 rawlen;
+	int		 modified;	/* parts replaced: write it anew */
 };
 
 static void
@@ -558,12 +559,39 @@ decoded(GMimeObject *o, size_t *len)
 	return take(a, len);
 }
 
+static int	armor_line_n(const char *, size_t, const char *);
+
 struct walk {
 	const struct hd_msg *m;
 	GPtrArray	*found;
 	int		 depth;
 	int		 leaves;	/* leaf parts seen */
+	int		 sealed;	/* of those, encrypted ones */
 };
+
+/* An OpenPGP encrypted message: armored, or a PKESK/SKESK packet first. */
+static int
+is_pgp_message(const char *p, size_t len)
+{
+	unsigned char c = len > 0 ? (unsigned char)p[0] : 0;
+	int tag;
+
+	if (armor_line_n(p, len, "-----BEGIN PGP MESSAGE-----"))
+		return 1;
+	if (!(c & 0x80))
+		return 0;
+	tag = c & 0x40 ? c & 0x3f : (c >> 2) & 0x0f;
+	return tag == 1 || tag == 3;
+}
+
+static int
+encrypted_name(const char *name)
+{
+	return name != NULL && (g_str_has_suffix(name, ".pgp") ||
+	    g_str_has_suffix(name, ".gpg") || g_str_has_suffix(name, ".asc") ||
+	    g_str_has_suffix(name, ".PGP") || g_str_has_suffix(name, ".GPG") ||
+	    g_str_has_suffix(name, ".ASC"));
+}
 
 static struct hd_found *
 add_found(struct walk *w, int kind, int whole)
@@ -648,6 +676,19 @@ blank_outside(const char *text, const char *from, const char *to)
 	return 1;
 }
 
+static int
+armor_line_n(const char *text, size_t len, const char *line)
+{
+	const char *p = text, *end = text + len;
+	size_t n = strlen(line);
+
+	for (; p != NULL && p + n <= end; p = memchr(p, '\n', end - p),
+	    p = p ? p + 1 : NULL)
+		if (memcmp(p, line, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* An armor line at the start of a line, not quoted. */
 static const char *
 armor_line(const char *text, const char *line)
@@ -690,6 +731,44 @@ check_text(struct walk *w, GMimeObject *o, int whole)
 	g_free(text);
 }
 
+/*
+ * A leaf: an encrypted file (by name and content, as Enigmail sends
+ * them), or text with inline armor.
+ */
+static void
+check_leaf(struct walk *w, GMimeObject *o, int whole)
+{
+	const char *name = g_mime_part_get_filename(GMIME_PART(o));
+	struct hd_found *f;
+	char *data;
+	size_t len;
+	guint before = w->found->len;
+
+	w->leaves++;
+	if (encrypted_name(name) && !type_is(o, "application",
+	    "pgp-signature") && !type_is(o, "application", "pgp-keys")) {
+		data = decoded(o, &len);
+		if (is_pgp_message(data, len)) {
+			f = add_found(w, HD_FOUND_ATTACHMENT, 0);
+			f->data = data;
+			f->len = len;
+			f->where = o;
+			f->in_place = 1;
+			w->sealed++;
+			return;
+		}
+		g_free(data);
+	}
+	if (!type_is(o, "text", "*"))
+		return;
+	check_text(w, o, whole);
+	if (w->found->len > before && ((struct hd_found *)
+	    w->found->pdata[before])->kind == HD_FOUND_ARMORED) {
+		((struct hd_found *)w->found->pdata[before])->where = o;
+		w->sealed++;
+	}
+}
+
 #define MAX_DEPTH	64
 
 static void
@@ -721,8 +800,8 @@ walk(struct walk *w, GMimeObject *o, int whole)
 		/* A forwarded message is never the message itself. */
 		if (inner != NULL && g_mime_message_get_mime_part(inner))
 			walk(w, g_mime_message_get_mime_part(inner), 0);
-	} else if (GMIME_IS_PART(o) && type_is(o, "text", "*"))
-		check_text(w, o, whole);
+	} else if (GMIME_IS_PART(o))
+		check_leaf(w, o, whole);
 	w->depth--;
 }
 
@@ -730,9 +809,25 @@ walk(struct walk *w, GMimeObject *o, int whole)
 int
 hd_msg_find(const struct hd_msg *m, struct hd_found ***found, size_t *n)
 {
-	struct walk w = { m, g_ptr_array_new(), 0, 0 };
+	struct walk w = { m, g_ptr_array_new(), 0, 0, 0 };
+	guint i;
 
 	walk(&w, g_mime_message_get_mime_part(m->msg), 1);
+	/*
+	 * Inline armor among other parts is opened in place only when every
+	 * leaf is encrypted: no cleartext sibling for an attacker to wrap
+	 * around it (EFAIL).  Encrypted files are opened as attachments,
+	 * which no client renders inside another part.
+	 */
+	for (i = 0; i < w.found->len; i++) {
+		struct hd_found *f = w.found->pdata[i];
+
+		if (f->kind == HD_FOUND_ARMORED && !f->whole &&
+		    f->where != NULL && w.sealed == w.leaves)
+			f->in_place = 1;
+		if (f->in_place && w.sealed == w.leaves)
+			f->whole = 1;
+	}
 	*n = w.found->len;
 	*found = (struct hd_found **)g_ptr_array_free(w.found, FALSE);
 	return 0;
@@ -775,6 +870,77 @@ hd_msg_sender(const struct hd_msg *m)
 		addr = hd_addr_normalize(from[0]);
 	g_strfreev(from);
 	return addr;
+}
+
+static int
+replace_in(GMimeObject *tree, GMimeObject *old, GMimeObject *new)
+{
+	GMimeMultipart *mp;
+	int i, n;
+
+	if (!GMIME_IS_MULTIPART(tree))
+		return 0;
+	mp = GMIME_MULTIPART(tree);
+	n = g_mime_multipart_get_count(mp);
+	for (i = 0; i < n; i++) {
+		GMimeObject *c = g_mime_multipart_get_part(mp, i);
+
+		if (c == old) {
+			g_object_unref(g_mime_multipart_replace(mp, i, new));
+			return 1;
+		}
+		if (replace_in(c, old, new))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Put plaintext where an encrypted part stood: an encrypted file becomes
+ * the file it holds (its name without .pgp, .gpg or .asc), as an
+ * attachment; inline armor becomes its text.
+ */
+void
+hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
+    const char *plain, size_t len)
+{
+	GMimeObject *old = f->where;
+	GMimePart *p;
+	GMimeStream *s;
+	GMimeDataWrapper *w;
+	char *name = NULL;
+	const char *charset;
+
+	if (f->kind == HD_FOUND_ATTACHMENT) {
+		name = g_strdup(g_mime_part_get_filename(GMIME_PART(old)));
+		name[strlen(name) - 4] = '\0';
+		p = g_mime_part_new_with_type("application", "octet-stream");
+		g_mime_object_set_disposition(GMIME_OBJECT(p), "attachment");
+		g_mime_part_set_filename(p, name);
+		g_mime_part_set_content_encoding(p,
+		    GMIME_CONTENT_ENCODING_BASE64);
+	} else {
+		p = g_mime_part_new_with_type("text", "plain");
+		charset = g_mime_object_get_content_type_parameter(old,
+		    "charset");
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(p),
+		    "charset", charset != NULL ? charset : "utf-8");
+	}
+	s = g_mime_stream_mem_new_with_buffer(plain, len);
+	w = g_mime_data_wrapper_new_with_stream(s,
+	    GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(p, w);
+	if (f->kind != HD_FOUND_ATTACHMENT)
+		g_mime_part_set_content_encoding(p,
+		    g_mime_part_get_best_content_encoding(p,
+		    GMIME_ENCODING_CONSTRAINT_7BIT));
+	replace_in(GMIME_OBJECT(g_mime_message_get_mime_part(m->msg)), old,
+	    GMIME_OBJECT(p));
+	m->modified = 1;
+	g_object_unref(w);
+	g_object_unref(s);
+	g_object_unref(p);
+	g_free(name);
 }
 
 /* The line end of the input, for what we add to it. */
@@ -883,42 +1049,60 @@ keep_outer_bare(const char *name, size_t nlen, const char *const *drop)
 	    !listed(name, nlen, (const char *[]){ "MIME-Version", NULL });
 }
 
-/* Inner fields: the content's, and the protected ones named. */
+/* Inner fields: the content's; protected ones come through add. */
 static int
-keep_inner(const char *name, size_t nlen, const char *const *prot)
+keep_inner(const char *name, size_t nlen, const char *const *unused)
 {
-	return prefixed(name, nlen, "Content-") || listed(name, nlen, prot);
+	(void)unused;
+	return prefixed(name, nlen, "Content-");
 }
 
 int
 hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
-    const char *const *drop, const char *const *prot, const char *body,
+    const char *const *drop, const char *const *add, const char *body,
     size_t bodylen, char **out, size_t *outlen)
 {
 	const char *raw = m->raw, *nl = newline(m);
 	const char *const *f;
-	size_t hend, bstart, ihend, ibody;
-	GString *s = g_string_sized_new(m->rawlen + bodylen + 256), *inner;
+	size_t hend, bstart, ihend, ibody, rawlen = m->rawlen;
+	GString *s, *inner;
+	GByteArray *anew = NULL;
 
-	hend = header_block(raw, m->rawlen, &bstart);
+	/* Parts were replaced: the message as gmime now writes it. */
+	if (m->modified) {
+		anew = write_object(GMIME_OBJECT(m->msg), m->crlf);
+		raw = (const char *)anew->data;
+		rawlen = anew->len;
+	}
+	s = g_string_sized_new(rawlen + bodylen + 256);
+
+	hend = header_block(raw, rawlen, &bstart);
 	for (f = stamps; f != NULL && *f != NULL; f++)
 		g_string_append_printf(s, "%s%s", *f, nl);
 	copy_fields(s, raw, raw + hend, body != NULL ? keep_outer_bare :
 	    keep_outer, drop);
 	if (body == NULL) {
-		g_string_append_len(s, raw + hend, m->rawlen - hend);
+		g_string_append_len(s, raw + hend, rawlen - hend);
 	} else {
 		/*
-		 * The entity's own fields join the top level: its Content-*
-		 * and the protected fields, nothing else a sender could
-		 * smuggle in (SECURITY.md #21).
+		 * The entity's own Content-* fields join the top level, and
+		 * the protected fields the caller found; nothing else a
+		 * sender could smuggle in (SECURITY.md #21).
 		 */
+		for (f = add; f != NULL && *f != NULL; f++) {
+			append_lines(s, *f, strlen(*f), nl);
+			g_string_append(s, nl);
+		}
 		ihend = header_block(body, bodylen, &ibody);
 		inner = g_string_new(NULL);
-		copy_fields(inner, body, body + ihend, keep_inner, prot);
+		copy_fields(inner, body, body + ihend, keep_inner, NULL);
 		append_lines(s, inner->str, inner->len, nl);
 		append_lines(s, body + ihend, bodylen - ihend, nl);
 		g_string_free(inner, TRUE);
+	}
+	if (anew != NULL) {
+		explicit_bzero(anew->data, anew->len);
+		g_byte_array_free(anew, TRUE);
 	}
 	*outlen = s->len;
 	*out = g_string_free(s, FALSE);
@@ -941,6 +1125,12 @@ hd_msg_protected(const struct hd_msg *m)
 	GPtrArray *a;
 	size_t i;
 
+	/* Signed, then encrypted: the marked part is the signed one. */
+	if (part != NULL && GMIME_IS_MULTIPART_SIGNED(part) &&
+	    g_mime_multipart_get_count(GMIME_MULTIPART(part)) == 2) {
+		top = part = g_mime_multipart_get_part(GMIME_MULTIPART(part),
+		    0);
+	}
 	if (part == NULL ||
 	    (g_mime_object_get_content_type_parameter(part, "hp") == NULL &&
 	    g_mime_object_get_content_type_parameter(part,
