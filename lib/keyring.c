@@ -906,12 +906,16 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 		for (r = dr->recipients; r != NULL; r = r->next)
 			if (r->status == 0 && r->keyid != NULL)
 				g_strlcpy(keyid, r->keyid, 17);
-	if (err == 0 && dr != NULL && dr->legacy_cipher_nomdc)
+	/* gpg "decrypts" a message that was only signed: not ours to call
+	 * encrypted (SECURITY.md #20). */
+	if (err == 0 && (dr == NULL || dr->recipients == NULL))
+		rc = hd_error_set(e, HD_BAD, "not encrypted to a public key");
+	else if (err == 0 && dr->legacy_cipher_nomdc)
 		rc = hd_error_set(e, HD_BAD, "no integrity protection (MDC)");
-	else if (err == 0 && dr != NULL && dr->unsupported_algorithm != NULL)
+	else if (err == 0 && dr->unsupported_algorithm != NULL)
 		rc = hd_error_set(e, HD_BAD, "unsupported algorithm %s",
 		    dr->unsupported_algorithm);
-	else if (err == 0 && dr != NULL && dr->wrong_key_usage)
+	else if (err == 0 && dr->wrong_key_usage)
 		rc = hd_error_set(e, HD_BAD, "key not meant for encryption");
 	else if (gpgme_err_code(err) == GPG_ERR_NO_SECKEY)
 		rc = hd_error_set(e, HD_BAD, "no secret key");
