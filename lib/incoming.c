@@ -296,8 +296,12 @@ sig_value(const struct sigrep *s)
 		g_string_append_printf(v, "; uid=%s", q);
 		g_free(q);
 	}
-	g_string_append_printf(v, "; from-match=%s; coverage=%s",
-	    matches[s->match], s->full ? "full" : "partial");
+	/* A signature we could not even read has no signer to match. */
+	if (*s->signer != '\0')
+		g_string_append_printf(v, "; from-match=%s",
+		    matches[s->match]);
+	g_string_append_printf(v, "; coverage=%s", s->full ? "full" :
+	    "partial");
 	if (s->reason != NULL) {
 		q = quoted(s->reason);
 		g_string_append_printf(v, "; reason=%s", q);
@@ -405,7 +409,10 @@ json_sig(JsonBuilder *b, const struct sigrep *s)
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "from_match");
-	json_builder_add_string_value(b, matches[s->match]);
+	if (*s->signer != '\0')
+		json_builder_add_string_value(b, matches[s->match]);
+	else
+		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "coverage");
 	json_builder_add_string_value(b, s->full ? "full" : "partial");
 	json_builder_set_member_name(b, "reason");
