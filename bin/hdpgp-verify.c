@@ -10,6 +10,10 @@
 
 #include "hdpgp.h"
 
+#ifndef HD_DECRYPT
+#define HD_DECRYPT	0
+#endif
+
 static const struct option longopts[] = {
 	{ "check", no_argument, NULL, 'c' },
 	{ "state-dir", required_argument, NULL, 'd' },
@@ -31,7 +35,7 @@ usage(int status)
 int
 main(int argc, char *argv[])
 {
-	struct hd_in o = { HD_IN_FILTER, 0 };
+	struct hd_in o = { HD_IN_FILTER, HD_DECRYPT };
 	struct hd_error e;
 	const char *dir = NULL;
 	char *out;
