@@ -912,8 +912,10 @@ hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
 	const char *charset;
 
 	if (f->kind == HD_FOUND_ATTACHMENT) {
-		name = g_strdup(g_mime_part_get_filename(GMIME_PART(old)));
-		name[strlen(name) - 4] = '\0';
+		/* The sender's file name, with no control character left. */
+		name = hd_sanitize(g_mime_part_get_filename(GMIME_PART(old)));
+		if (strlen(name) > 4)
+			name[strlen(name) - 4] = '\0';
 		p = g_mime_part_new_with_type("application", "octet-stream");
 		g_mime_object_set_disposition(GMIME_OBJECT(p), "attachment");
 		g_mime_part_set_filename(p, name);
