@@ -108,7 +108,7 @@ verify_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 	size_t plen;
 
 	if (f->error != NULL) {
-		add_sig(r, HD_SIG_ERROR, NULL, 0, f->error);
+		add_sig(r, HD_SIG_ERROR, NULL, full, f->error);
 		return;
 	}
 	if ((f->kind == HD_FOUND_SIGNED ? hd_gpg_verify(g, f->sig, f->siglen,
@@ -367,17 +367,11 @@ stamps(const struct report *r)
  * good, by a valid key, by the sender, over the whole message.
  */
 static int
-status(const struct report *r)
+sig_status(const struct report *r)
 {
 	int trusted = 1;
 	guint i;
 
-	if (r->opt->decrypt) {
-		if (r->enc == ENC_FAILED)
-			return HD_BAD;
-		if (r->enc != ENC_DECRYPTED)
-			return HD_NONE;
-	}
 	for (i = 0; i < r->sigs->len; i++) {
 		const struct sigrep *s = &g_array_index(r->sigs,
 		    struct sigrep, i);
@@ -388,11 +382,22 @@ status(const struct report *r)
 		    !s->full)
 			trusted = 0;
 	}
-	if (r->opt->decrypt)
-		return HD_OK;
 	if (r->sigs->len == 0)
 		return HD_NONE;
 	return trusted ? HD_OK : HD_UNTRUSTED;
+}
+
+/* For decrypt, the decryption decides, and a bad signature inside. */
+static int
+status(const struct report *r)
+{
+	int sig = sig_status(r);
+
+	if (!r->opt->decrypt)
+		return sig;
+	if (r->enc == ENC_FAILED || sig == HD_BAD)
+		return HD_BAD;
+	return r->enc == ENC_DECRYPTED ? HD_OK : HD_NONE;
 }
 
 static void
@@ -451,8 +456,8 @@ report_json(const struct report *r, int rc)
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "type");
 	json_builder_add_string_value(b, "PGP");
-	json_result(b, "sign", r->sigs->len > 0 && (r->opt->decrypt ?
-	    rc == HD_OK : rc == HD_OK), sv);
+	(void)rc;
+	json_result(b, "sign", sig_status(r) == HD_OK, sv);
 	json_result(b, "encryption", r->enc == ENC_DECRYPTED, ev);
 	json_builder_set_member_name(b, "signatures");
 	json_builder_begin_array(b);

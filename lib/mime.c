@@ -484,15 +484,19 @@ static int
 is_delimiter(const char *p, const char *end, const char *b, size_t blen)
 {
 	const char *q = p + 2 + blen;
+	int kind = 1;
 
 	if (end - p < (ptrdiff_t)(2 + blen) || p[0] != '-' || p[1] != '-' ||
 	    memcmp(p + 2, b, blen) != 0)
 		return 0;
-	if (q + 1 < end && q[0] == '-' && q[1] == '-')
-		return 1;
+	/* 1: a delimiter, 2: the close delimiter; blanks may follow. */
+	if (q + 1 < end && q[0] == '-' && q[1] == '-') {
+		q += 2;
+		kind = 2;
+	}
 	while (q < end && (*q == ' ' || *q == '\t'))
 		q++;
-	return q == end || *q == '\n' || *q == '\r';
+	return q == end || *q == '\n' || *q == '\r' ? kind : 0;
 }
 
 /*
@@ -505,27 +509,36 @@ static char *
 first_part_raw(const char *raw, size_t len, const char *boundary,
     size_t *outlen)
 {
-	const char *p = raw, *end = raw + len, *start = NULL, *stop = NULL;
+	const char *p, *end = raw + len, *start = NULL, *stop = NULL;
 	size_t blen = strlen(boundary);
+	int opens = 0, closes = 0, k;
 	GString *s;
 
-	for (; p < end; p = memchr(p, '\n', end - p), p = p ? p + 1 : end) {
-		if (!is_delimiter(p, end, boundary, blen))
+	/*
+	 * RFC 2046 keeps a boundary out of everything it encloses, so a
+	 * multipart/signed has exactly two delimiters and one close
+	 * delimiter in the whole message.  Any other count is a message
+	 * built to show one text and have another verified (a quoted copy
+	 * of the boundary, a part cut short): refuse it.
+	 */
+	for (p = raw; p < end; p = memchr(p, '\n', end - p), p = p ? p + 1 :
+	    end) {
+		if ((k = is_delimiter(p, end, boundary, blen)) == 0)
 			continue;
-		if (start == NULL) {
-			start = memchr(p, '\n', end - p);
-			if (start == NULL)
-				return NULL;
-			start++;
-			p = start - 1;
+		if (k == 2) {
+			closes++;
 			continue;
 		}
-		stop = p - 1;		/* the LF before the delimiter */
-		if (stop > start && stop[-1] == '\r')
-			stop--;
-		break;
+		if (++opens == 1) {
+			start = memchr(p, '\n', end - p);
+			start = start != NULL ? start + 1 : end;
+		} else if (opens == 2) {
+			stop = p - 1;	/* the LF before the delimiter */
+			if (stop > start && stop[-1] == '\r')
+				stop--;
+		}
 	}
-	if (start == NULL || stop == NULL || stop < start)
+	if (opens != 2 || closes != 1 || stop < start)
 		return NULL;
 	s = g_string_sized_new(stop - start + 64);
 	for (p = start; p < stop; p++) {
@@ -559,7 +572,7 @@ decoded(GMimeObject *o, size_t *len)
 	return take(a, len);
 }
 
-static int	armor_line_n(const char *, size_t, const char *);
+static const char *armor_start(const char *, size_t, const char *);
 
 struct walk {
 	const struct hd_msg *m;
@@ -569,18 +582,52 @@ struct walk {
 	int		 sealed;	/* of those, encrypted ones */
 };
 
-/* An OpenPGP encrypted message: armored, or a PKESK/SKESK packet first. */
+/*
+ * The tag of the first OpenPGP packet, binary or armored (its first
+ * base64 quantum), or -1.  An encrypted message starts with a session key
+ * packet (1 or 3); a signed one with a signature, one-pass signature,
+ * compressed or literal packet.
+ */
+static int
+first_tag(const char *p, size_t len)
+{
+	const char *a, *end = p + len;
+	unsigned char c, buf[3];
+	char quad[5];
+	size_t n = 0;
+	gint state = 0;
+	guint save = 0;
+
+	if ((a = armor_start(p, len, "-----BEGIN PGP MESSAGE-----")) != NULL) {
+		/* Past the armor header lines, up to the empty line. */
+		do {
+			a = memchr(a, '\n', end - a);
+			a = a != NULL ? a + 1 : end;
+		} while (a < end && *a != '\n' && !(*a == '\r' &&
+		    a + 1 < end && a[1] == '\n'));
+		for (; a < end && n < 4; a++)
+			if (g_ascii_isalnum(*a) || *a == '+' || *a == '/')
+				quad[n++] = *a;
+		if (n < 4)
+			return -1;
+		quad[4] = '\0';
+		if (g_base64_decode_step(quad, 4, buf, &state, &save) < 1)
+			return -1;
+		c = buf[0];
+	} else if (len > 0)
+		c = (unsigned char)p[0];
+	else
+		return -1;
+	if (!(c & 0x80))
+		return -1;
+	return c & 0x40 ? c & 0x3f : (c >> 2) & 0x0f;
+}
+
 static int
 is_pgp_message(const char *p, size_t len)
 {
-	unsigned char c = len > 0 ? (unsigned char)p[0] : 0;
-	int tag;
+	int tag = first_tag(p, len);
 
-	if (armor_line_n(p, len, "-----BEGIN PGP MESSAGE-----"))
-		return 1;
-	if (!(c & 0x80))
-		return 0;
-	tag = c & 0x40 ? c & 0x3f : (c >> 2) & 0x0f;
 	return tag == 1 || tag == 3;
 }
 
@@ -637,7 +684,8 @@ check_signed(struct walk *w, GMimeObject *o, int whole)
 		    "application/pgp-signature");
 	else if (b == NULL || (f->data = first_part_raw(w->m->raw,
 	    w->m->rawlen, b, &f->len)) == NULL)
-		f->error = g_strdup("cannot find the signed part's bytes");
+		f->error = g_strdup("the signed part's boundary is missing "
+		    "or repeated");
 	else
 		f->sig = decoded(g_mime_multipart_get_part(mp, 1), &f->siglen);
 }
@@ -676,8 +724,8 @@ blank_outside(const char *text, const char *from, const char *to)
 	return 1;
 }
 
-static int
-armor_line_n(const char *text, size_t len, const char *line)
+static const char *
+armor_start(const char *text, size_t len, const char *line)
 {
 	const char *p = text, *end = text + len;
 	size_t n = strlen(line);
@@ -685,8 +733,8 @@ armor_line_n(const char *text, size_t len, const char *line)
 	for (; p != NULL && p + n <= end; p = memchr(p, '\n', end - p),
 	    p = p ? p + 1 : NULL)
 		if (memcmp(p, line, n) == 0)
-			return 1;
-	return 0;
+			return p;
+	return NULL;
 }
 
 /* An armor line at the start of a line, not quoted. */
@@ -714,6 +762,7 @@ check_text(struct walk *w, GMimeObject *o, int whole)
 	const char *b, *e;
 	char *text;
 	size_t len, i;
+	int kind;
 
 	text = decoded(o, &len);
 	for (i = 0; i < 2; i++) {
@@ -723,7 +772,13 @@ check_text(struct walk *w, GMimeObject *o, int whole)
 			continue;
 		e = armor_line(b, ends[i]);
 		e = e != NULL ? e + strlen(ends[i]) : text + len;
-		f = add_found(w, kinds[i], whole && blank_outside(text, b, e));
+		/* A PGP MESSAGE that is only signed is verified, not
+		 * called encrypted (SECURITY.md #20). */
+		kind = kinds[i];
+		if (kind == HD_FOUND_ARMORED && first_tag(b, e - b) != 1 &&
+		    first_tag(b, e - b) != 3)
+			kind = HD_FOUND_CLEARSIGNED;
+		f = add_found(w, kind, whole && blank_outside(text, b, e));
 		f->data = g_strndup(b, e - b);
 		f->len = e - b;
 		break;
@@ -823,7 +878,7 @@ hd_msg_find(const struct hd_msg *m, struct hd_found ***found, size_t *n)
 		struct hd_found *f = w.found->pdata[i];
 
 		if (f->kind == HD_FOUND_ARMORED && !f->whole &&
-		    f->where != NULL && w.sealed == w.leaves)
+		    f->where != NULL && w.sealed == w.leaves && w.leaves > 1)
 			f->in_place = 1;
 		if (f->in_place && w.sealed == w.leaves)
 			f->whole = 1;
@@ -936,8 +991,11 @@ hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
 		g_mime_part_set_content_encoding(p,
 		    g_mime_part_get_best_content_encoding(p,
 		    GMIME_ENCODING_CONSTRAINT_7BIT));
-	replace_in(GMIME_OBJECT(g_mime_message_get_mime_part(m->msg)), old,
-	    GMIME_OBJECT(p));
+	if (g_mime_message_get_mime_part(m->msg) == old)
+		g_mime_message_set_mime_part(m->msg, GMIME_OBJECT(p));
+	else
+		replace_in(g_mime_message_get_mime_part(m->msg), old,
+		    GMIME_OBJECT(p));
 	m->modified = 1;
 	g_object_unref(w);
 	g_object_unref(s);
@@ -1064,9 +1122,9 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
     const char *const *drop, const char *const *add, const char *body,
     size_t bodylen, char **out, size_t *outlen)
 {
-	const char *raw = m->raw, *nl = newline(m);
+	const char *raw = m->raw, *nl = newline(m), *p;
 	const char *const *f;
-	size_t hend, bstart, ihend, ibody, rawlen = m->rawlen;
+	size_t hend, hstart = 0, bstart, ihend, ibody, rawlen = m->rawlen;
 	GString *s, *inner;
 	GByteArray *anew = NULL;
 
@@ -1079,10 +1137,17 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 	s = g_string_sized_new(rawlen + bodylen + 256);
 
 	hend = header_block(raw, rawlen, &bstart);
+	/* An mbox envelope line, as procmail hands it over, stays first. */
+	if (rawlen > 5 && memcmp(raw, "From ", 5) == 0) {
+		p = memchr(raw, '\n', hend);
+		p = p != NULL ? p + 1 : raw + hend;
+		g_string_append_len(s, raw, p - raw);
+		hstart = p - raw;
+	}
 	for (f = stamps; f != NULL && *f != NULL; f++)
 		g_string_append_printf(s, "%s%s", *f, nl);
-	copy_fields(s, raw, raw + hend, body != NULL ? keep_outer_bare :
-	    keep_outer, drop);
+	copy_fields(s, raw + hstart, raw + hend, body != NULL ?
+	    keep_outer_bare : keep_outer, drop);
 	if (body == NULL) {
 		g_string_append_len(s, raw + hend, rawlen - hend);
 	} else {
@@ -1095,6 +1160,7 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 			append_lines(s, *f, strlen(*f), nl);
 			g_string_append(s, nl);
 		}
+		g_string_append_printf(s, "MIME-Version: 1.0%s", nl);
 		ihend = header_block(body, bodylen, &ibody);
 		inner = g_string_new(NULL);
 		copy_fields(inner, body, body + ihend, keep_inner, NULL);
