@@ -1032,6 +1032,27 @@ header_block(const char *raw, size_t len, size_t *body)
 	return len;
 }
 
+/*
+ * The same for a decrypted entity, which may have no fields at all (RFC
+ * 2045: then it is text/plain): when its first line is blank or no
+ * field, everything is body.
+ */
+static size_t
+entity_header_block(const char *raw, size_t len, size_t *body)
+{
+	size_t i;
+
+	for (i = 0; i < len && raw[i] != ':' && raw[i] != '\n'; i++)
+		if (raw[i] <= ' ' || raw[i] > '~')
+			break;
+	if (i == 0 || i == len || raw[i] != ':') {
+		*body = len > 0 && raw[0] == '\n' ? 1 : len > 1 &&
+		    raw[0] == '\r' && raw[1] == '\n' ? 2 : 0;
+		return 0;
+	}
+	return header_block(raw, len, body);
+}
+
 static int
 listed(const char *name, size_t nlen, const char *const *names)
 {
@@ -1161,11 +1182,14 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 			g_string_append(s, nl);
 		}
 		g_string_append_printf(s, "MIME-Version: 1.0%s", nl);
-		ihend = header_block(body, bodylen, &ibody);
+		ihend = entity_header_block(body, bodylen, &ibody);
 		inner = g_string_new(NULL);
 		copy_fields(inner, body, body + ihend, keep_inner, NULL);
 		append_lines(s, inner->str, inner->len, nl);
-		append_lines(s, body + ihend, bodylen - ihend, nl);
+		if (ihend == 0)		/* no fields: the blank line */
+			g_string_append(s, nl);
+		append_lines(s, body + (ihend == 0 ? ibody : ihend),
+		    bodylen - (ihend == 0 ? ibody : ihend), nl);
 		g_string_free(inner, TRUE);
 	}
 	if (anew != NULL) {
