@@ -573,6 +573,8 @@ decoded(GMimeObject *o, size_t *len)
 }
 
 static const char *armor_start(const char *, size_t, const char *);
+static int	first_tag(const char *, size_t);
+static char	*decoded(GMimeObject *, size_t *);
 
 struct walk {
 	const struct hd_msg *m;
@@ -598,7 +600,8 @@ first_tag(const char *p, size_t len)
 	gint state = 0;
 	guint save = 0;
 
-	if ((a = armor_start(p, len, "-----BEGIN PGP MESSAGE-----")) != NULL) {
+	if ((a = armor_start(p, len, "-----BEGIN PGP MESSAGE-----")) != NULL ||
+	    (a = armor_start(p, len, "-----BEGIN PGP SIGNATURE-----")) != NULL) {
 		/* Past the armor header lines, up to the empty line. */
 		do {
 			a = memchr(a, '\n', end - a);
@@ -824,6 +827,53 @@ check_leaf(struct walk *w, GMimeObject *o, int whole)
 	}
 }
 
+/*
+ * A file and its detached signature side by side, "x" and "x.sig" or
+ * "x.asc", as Enigmail's inline mode sends them: verified over the
+ * file's decoded bytes, covering that part only.
+ */
+static void
+pair_signatures(struct walk *w, GMimeMultipart *mp)
+{
+	int i, j, n = g_mime_multipart_get_count(mp);
+
+	for (i = 0; i < n; i++) {
+		GMimeObject *sp = g_mime_multipart_get_part(mp, i);
+		const char *name;
+		char *sig, *base;
+		size_t siglen;
+
+		if (!GMIME_IS_PART(sp) || (name = g_mime_part_get_filename(
+		    GMIME_PART(sp))) == NULL || strlen(name) < 5 ||
+		    (!g_str_has_suffix(name, ".sig") &&
+		    !g_str_has_suffix(name, ".asc")))
+			continue;
+		sig = decoded(sp, &siglen);
+		if (first_tag(sig, siglen) != 2) {
+			g_free(sig);
+			continue;
+		}
+		base = g_strndup(name, strlen(name) - 4);
+		for (j = 0; j < n; j++) {
+			GMimeObject *dp = g_mime_multipart_get_part(mp, j);
+			const char *dn;
+			struct hd_found *f;
+
+			if (j == i || !GMIME_IS_PART(dp) ||
+			    (dn = g_mime_part_get_filename(GMIME_PART(dp))) ==
+			    NULL || strcmp(dn, base) != 0)
+				continue;
+			f = add_found(w, HD_FOUND_SIGNED, 0);
+			f->data = decoded(dp, &f->len);
+			f->sig = g_memdup2(sig, siglen + 1);
+			f->siglen = siglen;
+			break;
+		}
+		g_free(base);
+		g_free(sig);
+	}
+}
+
 #define MAX_DEPTH	64
 
 static void
@@ -848,6 +898,7 @@ walk(struct walk *w, GMimeObject *o, int whole)
 		for (i = 0; i < n; i++)
 			walk(w, g_mime_multipart_get_part(GMIME_MULTIPART(o),
 			    i), whole && n == 1);
+		pair_signatures(w, GMIME_MULTIPART(o));
 	} else if (GMIME_IS_MESSAGE_PART(o)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(
 		    GMIME_MESSAGE_PART(o));

@@ -1118,6 +1118,9 @@ $NO_ENC"
 	run -3 hdpgp-verify -c "$CORPUS/emails/5-signed-inline-with-attachment.txt"
 	# the body's inline signature is good, over part of the message
 	assert_line -n 0 "X-Hdpgp-Signature: good; signer=$RT_FPR; uid=\"RT Test <rt-test@example.com>\"; from-match=yes; coverage=partial"
+	# and the attachment's detached text-attachment.sig: both reported
+	assert_line -n 1 "X-Hdpgp-Signature: good; signer=$RT_FPR; uid=\"RT Test <rt-test@example.com>\"; from-match=yes; coverage=partial"
+	assert_line -n 2 "X-Hdpgp-Encryption: none"
 	refute_output --regexp '(bad|error|unknown-key);'
 }
 
