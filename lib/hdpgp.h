@@ -44,6 +44,7 @@ char	*hd_addr_domain(const char *);
 void	 hd_time_iso(time_t, char *, size_t);
 void	 hd_time_date(time_t, char *, size_t);
 int	 hd_parse_period(const char *, long *);
+int	 hd_parse_time(const char *, time_t *);
 int	 hd_read_file(const char *, char **, size_t *, struct hd_error *);
 int	 hd_read_fd(int, char **, size_t *, struct hd_error *);
 int	 hd_passphrase_file(const char *, char **, struct hd_error *);
@@ -328,5 +329,18 @@ int	 hd_log_append(struct hd_state *, const struct hd_logrec *,
 	    struct hd_error *);
 int	 hd_log_last(struct hd_state *, size_t,
 	    int (*)(const char *, void *), void *);
+
+struct hd_logquery {
+	size_t		 max;		/* 0: all */
+	int		 failed;
+	const char	*direction;	/* "in", "out" or NULL */
+	time_t		 since;		/* 0: no limit */
+	const char	*message_id;
+};
+
+int	 hd_log_query(struct hd_state *, const struct hd_logquery *,
+	    int (*)(const char *, const struct hd_logrec *, void *), void *);
+int	 hd_log_prune(struct hd_state *, time_t, uint64_t, uint64_t *,
+	    struct hd_error *);
 
 #endif

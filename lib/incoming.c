@@ -491,7 +491,7 @@ log_report(struct report *r, int rc, char **st)
 	struct hd_logrec l = { 0 };
 	struct hd_error e;
 	GString *keys = g_string_new(NULL), *comment = g_string_new(NULL);
-	char *to = NULL;
+	char *to = NULL, **rcpt;
 	guint i;
 
 	for (i = 0; i < r->sigs->len; i++) {
@@ -518,13 +518,19 @@ log_report(struct report *r, int rc, char **st)
 		    "skipped" : "failed";
 	l.message_id = r->msgid;
 	l.from = r->sender;
-	l.to = to;
+	if (r->msg != NULL) {
+		rcpt = hd_msg_recipients(r->msg);
+		to = g_strjoinv(",", rcpt);
+		g_strfreev(rcpt);
+	}
+	l.to = to != NULL && *to != '\0' ? to : NULL;
 	l.keys = keys->len ? keys->str : NULL;
 	l.comment = comment->str;
 	if (hd_log_append(r->st, &l, &e) != 0)
 		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
 	g_string_free(keys, TRUE);
 	g_string_free(comment, TRUE);
+	g_free(to);
 }
 
 static int

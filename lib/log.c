@@ -140,3 +140,149 @@ hd_log_last(struct hd_state *st, size_t max, int (*fn)(const char *, void *),
 	}
 	return 0;
 }
+
+static const char *
+member_str(JsonObject *o, const char *name)
+{
+	if (!json_object_has_member(o, name) ||
+	    json_object_get_null_member(o, name))
+		return NULL;
+	return json_object_get_string_member(o, name);
+}
+
+static int
+record_time(const char *iso, time_t *t)
+{
+	GDateTime *dt = g_date_time_new_from_iso8601(iso, NULL);
+
+	if (dt == NULL)
+		return -1;
+	*t = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return 0;
+}
+
+struct query {
+	const struct hd_logquery *q;
+	size_t		 shown;
+	int		(*fn)(const char *, const struct hd_logrec *, void *);
+	void		*arg;
+	int		 stop;
+};
+
+static int
+query_cb(const char *json, void *arg)
+{
+	struct query *qu = arg;
+	const struct hd_logquery *q = qu->q;
+	JsonParser *p = json_parser_new();
+	JsonObject *o;
+	struct hd_logrec r = { 0 };
+	const char *when;
+	int rc = 0;
+
+	if (!json_parser_load_from_data(p, json, -1, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		goto out;
+	o = json_node_get_object(json_parser_get_root(p));
+	when = member_str(o, "time");
+	if (when == NULL || record_time(when, &r.time) != 0)
+		goto out;
+	/* Newest first: the first record older than --since ends it. */
+	if (q->since != 0 && r.time < q->since) {
+		rc = 1;
+		goto out;
+	}
+	r.direction = member_str(o, "direction");
+	r.action = member_str(o, "action");
+	r.result = member_str(o, "result");
+	r.message_id = member_str(o, "message_id");
+	r.from = member_str(o, "from");
+	r.to = member_str(o, "to");
+	r.group = member_str(o, "group");
+	r.keys = member_str(o, "keys");
+	r.comment = member_str(o, "comment");
+	if (q->failed && (r.result == NULL || strcmp(r.result, "failed") != 0))
+		goto out;
+	if (q->direction != NULL && (r.direction == NULL ||
+	    strcmp(r.direction, q->direction) != 0))
+		goto out;
+	if (q->message_id != NULL && (r.message_id == NULL ||
+	    strcmp(r.message_id, q->message_id) != 0))
+		goto out;
+	rc = qu->fn(json, &r, qu->arg);
+	if (rc == 0 && q->max != 0 && ++qu->shown >= q->max)
+		rc = 1;
+out:
+	g_object_unref(p);
+	return rc;
+}
+
+/*
+ * The records that pass q, newest first, handed to fn as stored JSON and
+ * parsed, until q->max are shown.  Reading stops at the first record
+ * older than q->since, so the cost follows what is shown, not the size
+ * of the log.
+ */
+int
+hd_log_query(struct hd_state *st, const struct hd_logquery *q,
+    int (*fn)(const char *, const struct hd_logrec *, void *), void *arg)
+{
+	struct query qu = { q, 0, fn, arg, 0 };
+
+	return hd_log_last(st, 0, query_cb, &qu);
+}
+
+/*
+ * Drop records older than before (0: no such limit) and all but the
+ * newest keep (0: no such limit).  The oldest are dropped first; *gone
+ * says how many.
+ */
+int
+hd_log_prune(struct hd_state *st, time_t before, uint64_t keep,
+    uint64_t *gone, struct hd_error *e)
+{
+	uint64_t seq, first, next;
+	char key[32], num[32], *val;
+	time_t t;
+	int old;
+
+	*gone = 0;
+	if (hd_state_lock(st, FIRST_KEY) != 0)
+		return hd_error_set(e, EX_TEMPFAIL, "log: state file locked");
+	first = counter(st, FIRST_KEY);
+	next = counter(st, NEXT_KEY);
+	for (seq = first; seq < next; seq++) {
+		snprintf(key, sizeof(key), "log:%016" PRIx64, seq);
+		if (keep != 0 && next - seq > keep)
+			old = 1;
+		else if (before != 0 && hd_state_fetch(st, key, &val,
+		    NULL) == 0) {
+			JsonParser *p = json_parser_new();
+			const char *when = NULL;
+
+			if (json_parser_load_from_data(p, val, -1, NULL) &&
+			    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+				when = member_str(json_node_get_object(
+				    json_parser_get_root(p)), "time");
+			old = when == NULL || (record_time(when, &t) == 0 &&
+			    t < before);
+			g_object_unref(p);
+			g_free(val);
+		} else
+			old = 0;
+		if (!old)
+			break;
+		if (hd_state_delete(st, key) == 0)
+			(*gone)++;
+	}
+	snprintf(num, sizeof(num), "%" PRIu64, seq);
+	if (seq != first && hd_state_store(st, FIRST_KEY, num,
+	    strlen(num)) != 0) {
+		hd_state_unlock(st, FIRST_KEY);
+		return hd_error_set(e, EX_IOERR, "log: cannot store %s",
+		    FIRST_KEY);
+	}
+	hd_state_unlock(st, FIRST_KEY);
+	return 0;
+}

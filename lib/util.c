@@ -168,6 +168,44 @@ hd_parse_period(const char *s, long *secs)
 	return 0;
 }
 
+/*
+ * A point in time: an ISO 8601 date (midnight UTC) or date and time (UTC
+ * unless it says otherwise), or N seconds, minutes, hours, days or weeks
+ * ago ("90s", "15m", "12h", "3d", "2w").
+ */
+int
+hd_parse_time(const char *s, time_t *t)
+{
+	static const struct { char unit; long secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 7 * 86400 },
+	};
+	GTimeZone *utc;
+	GDateTime *dt;
+	char *iso, *end;
+	long n;
+	size_t i;
+
+	n = strtol(s, &end, 10);
+	if (end != s && n >= 0 && end[0] != '\0' && end[1] == '\0')
+		for (i = 0; i < G_N_ELEMENTS(units); i++)
+			if (*end == units[i].unit) {
+				*t = time(NULL) - n * units[i].secs;
+				return 0;
+			}
+	iso = strlen(s) == 10 ? g_strconcat(s, "T00:00:00", NULL) :
+	    g_strdup(s);
+	utc = g_time_zone_new_utc();
+	dt = g_date_time_new_from_iso8601(iso, utc);
+	g_time_zone_unref(utc);
+	g_free(iso);
+	if (dt == NULL)
+		return -1;
+	*t = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return 0;
+}
+
 int
 hd_read_fd(int fd, char **buf, size_t *len, struct hd_error *e)
 {
