@@ -116,6 +116,7 @@ struct hd_key {
 	struct hd_uid	*uid;
 	char		*alias;		/* domain alias, NULL if none */
 	int		 has_pass;	/* a passphrase is stored */
+	int		 unprotected;	/* a secret key that needs none */
 };
 
 struct hd_keyset {
@@ -284,6 +285,45 @@ int	 hd_select(struct hd_state *, const char *, int, int, time_t,
 int	 hd_group_address(struct hd_state *, const char *, char **,
 	    struct hd_error *);
 
+/* group.c: per-group defaults and the composer's decision */
+struct hd_group {
+	char		*name;
+	char		*address;	/* NULL: none set */
+	int		 sign;		/* defaults */
+	int		 encrypt;
+	int		 self;
+};
+
+#define HD_GROUP_ADDRESS	0x01
+#define HD_GROUP_SIGN		0x02
+#define HD_GROUP_ENCRYPT	0x04
+#define HD_GROUP_SELF		0x08
+
+struct hd_decision {
+	char		*address;
+	int		 sign_possible, sign_default, sign_active;
+	char		*sign_why;
+	int		 encrypt_known;	/* a draft was given */
+	int		 encrypt_possible, encrypt_default, encrypt_active;
+	char		*encrypt_why;
+	int		 self;
+};
+
+int	 hd_group_get(struct hd_state *, const char *, struct hd_group *,
+	    struct hd_error *);
+int	 hd_group_set(struct hd_state *, const char *, const struct hd_group *,
+	    int, struct hd_error *);
+int	 hd_group_delete(struct hd_state *, const char *, struct hd_error *);
+int	 hd_group_all(struct hd_state *, struct hd_group **, size_t *);
+void	 hd_group_free(struct hd_group *);
+char	*hd_group_json(const struct hd_group *);
+int	 hd_group_decide(struct hd_state *, const char *, const char *, size_t,
+	    struct hd_decision *, struct hd_error *);
+void	 hd_decision_free(struct hd_decision *);
+char	*hd_decision_json(const char *, const struct hd_decision *);
+int	 hd_group_apply(struct hd_state *, const char *, const char *, size_t,
+	    int, int, char **, size_t *, struct hd_error *);
+
 /* outgoing.c: hdpgp-sign and hdpgp-encrypt */
 struct hd_out {
 	const char	*signer;	/* -u */
@@ -297,6 +337,8 @@ struct hd_out {
 
 int	 hd_outgoing(const char *, const char *, const struct hd_out *,
 	    char **, size_t *, struct hd_error *);
+int	 hd_outgoing_buf(struct hd_state *, const char *, size_t,
+	    const struct hd_out *, char **, size_t *, struct hd_error *);
 
 /* incoming.c: hdpgp-verify and hdpgp-decrypt */
 #define HD_IN_FILTER	0	/* the message with our verdict fields */

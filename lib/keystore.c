@@ -142,6 +142,7 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 	add_bool(b, "disabled", k->disabled);
 	add_string(b, "alias", k->alias);
 	add_bool(b, "passphrase_stored", k->has_pass);
+	add_bool(b, "unprotected", k->unprotected);
 	json_builder_set_member_name(b, "uids");
 	json_builder_begin_array(b);
 	for (i = 0; i < k->nuid; i++) {
@@ -246,6 +247,8 @@ parse_key(JsonObject *o, struct hd_key *k)
 	k->disabled = json_object_get_boolean_member(o, "disabled");
 	k->alias = member_string(o, "alias");
 	k->has_pass = json_object_get_boolean_member(o, "passphrase_stored");
+	k->unprotected = json_object_has_member(o, "unprotected") &&
+	    json_object_get_boolean_member(o, "unprotected");
 	a = json_object_get_array_member(o, "uids");
 	k->nuid = json_array_get_length(a);
 	k->uid = g_new0(struct hd_uid, k->nuid);
@@ -889,6 +892,7 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 			k->alias = old.alias != NULL ? g_strdup(old.alias) :
 			    NULL;
 			k->has_pass = old.has_pass;
+			k->unprotected = old.unprotected;
 			hd_key_free(&old);
 		}
 		if (dom != NULL) {
@@ -905,9 +909,11 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 					    "could not be checked";
 				} else if (protected[j]) {
 					k->has_pass = 1;
+					k->unprotected = 0;
 					rc = store_pass(st, k->fpr, pass);
 				} else {
 					k->has_pass = 0;
+					k->unprotected = 1;
 					rc = store_pass(st, k->fpr, NULL);
 					warn = "secret key is not protected by "
 					    "a passphrase";

@@ -246,9 +246,6 @@ out:
 	return rc;
 }
 
-static int	outgoing(struct hd_state *, const char *, size_t,
-		    const struct hd_out *, char **, size_t *, struct hd_error *);
-
 /*
  * The message in file (NULL: stdin) signed and/or encrypted as o says,
  * with the state in dir (NULL: the default).  All or nothing: *out only
@@ -266,15 +263,16 @@ hd_outgoing(const char *dir, const char *file, const struct hd_out *o,
 	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
 		return rc;
 	if ((rc = hd_state_open(&st, dir, 1, e)) == 0) {
-		rc = outgoing(st, in, inlen, o, out, outlen, e);
+		rc = hd_outgoing_buf(st, in, inlen, o, out, outlen, e);
 		hd_state_close(st);
 	}
 	g_free(in);
 	return rc;
 }
 
-static int
-outgoing(struct hd_state *st, const char *in, size_t inlen,
+/* The same for a message in memory, with the state open. */
+int
+hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
     const struct hd_out *o, char **out, size_t *outlen, struct hd_error *e)
 {
 	struct job j;

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "hdpgp.h"
 
@@ -114,42 +113,21 @@ hd_select(struct hd_state *st, const char *query, int cap, int secret,
 	return 0;
 }
 
-/*
- * The sending address of a group.  The group store proper comes with
- * hdpgp-group; until then a record "group:NAME" holds {"address": ...}.
- */
+/* The sending address of a group, for -g (see group.c). */
 int
 hd_group_address(struct hd_state *st, const char *group, char **addr,
     struct hd_error *e)
 {
-	JsonParser *p;
-	JsonNode *root;
-	char *rkey, *val;
-	size_t len;
+	struct hd_group g;
 	int rc;
 
-	rkey = g_strdup_printf("group:%s", group);
-	rc = hd_state_fetch(st, rkey, &val, &len);
-	g_free(rkey);
-	if (rc != 0)
-		return hd_error_set(e, EX_UNAVAILABLE, "group %s: no such "
-		    "group", group);
-	*addr = NULL;
-	p = json_parser_new();
-	if (json_parser_load_from_data(p, val, len, NULL) &&
-	    (root = json_parser_get_root(p)) != NULL &&
-	    JSON_NODE_HOLDS_OBJECT(root) &&
-	    json_object_has_member(json_node_get_object(root), "address") &&
-	    !json_object_get_null_member(json_node_get_object(root),
-	    "address"))
-		*addr = g_strdup(json_object_get_string_member(
-		    json_node_get_object(root), "address"));
-	g_object_unref(p);
-	g_free(val);
-	if (*addr == NULL || **addr == '\0') {
-		g_free(*addr);
+	if ((rc = hd_group_get(st, group, &g, e)) != 0)
+		return rc;
+	*addr = g.address;
+	g.address = NULL;
+	hd_group_free(&g);
+	if (*addr == NULL)
 		return hd_error_set(e, EX_UNAVAILABLE, "group %s has no "
 		    "sending address", group);
-	}
 	return 0;
 }

@@ -1,0 +1,479 @@
+/*
+ * group.c: per-group defaults (SPEC §6), and the one decision that both
+ * the composer check and apply use: can this draft be signed, can it be
+ * encrypted, and what happens by default.
+ *
+ * A group is a record "group:NAME" holding
+ * {"address": ..., "sign": bool, "encrypt": bool, "self": bool}.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "hdpgp.h"
+
+static int
+valid_name(const char *name)
+{
+	const char *p;
+
+	if (*name == '\0' || strlen(name) > 64)
+		return 0;
+	for (p = name; *p != '\0'; p++)
+		if (!g_ascii_isalnum(*p) && strchr("._-", *p) == NULL)
+			return 0;
+	return 1;
+}
+
+static void
+group_free(struct hd_group *g)
+{
+	g_free(g->name);
+	g_free(g->address);
+	memset(g, 0, sizeof(*g));
+}
+
+void
+hd_group_free(struct hd_group *g)
+{
+	group_free(g);
+}
+
+static int
+bool_member(JsonObject *o, const char *name, int dflt)
+{
+	if (!json_object_has_member(o, name))
+		return dflt;
+	return json_object_get_boolean_member(o, name);
+}
+
+static int
+parse_group(const char *name, const char *val, size_t len, struct hd_group *g)
+{
+	JsonParser *p = json_parser_new();
+	JsonObject *o;
+	int rc = -1;
+
+	memset(g, 0, sizeof(*g));
+	if (json_parser_load_from_data(p, val, len, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+		o = json_node_get_object(json_parser_get_root(p));
+		g->name = g_strdup(name);
+		if (json_object_has_member(o, "address") &&
+		    !json_object_get_null_member(o, "address"))
+			g->address = g_strdup(json_object_get_string_member(o,
+			    "address"));
+		g->sign = bool_member(o, "sign", 1);
+		g->encrypt = bool_member(o, "encrypt", 1);
+		g->self = bool_member(o, "self", 0);
+		rc = 0;
+	}
+	g_object_unref(p);
+	return rc;
+}
+
+int
+hd_group_get(struct hd_state *st, const char *name, struct hd_group *g,
+    struct hd_error *e)
+{
+	char *rkey, *val;
+	size_t len;
+	int rc;
+
+	rkey = g_strdup_printf("group:%s", name);
+	rc = hd_state_fetch(st, rkey, &val, &len);
+	g_free(rkey);
+	if (rc != 0)
+		return hd_error_set(e, EX_UNAVAILABLE, "group %s: no such "
+		    "group", name);
+	rc = parse_group(name, val, len, g);
+	g_free(val);
+	if (rc != 0)
+		return hd_error_set(e, EX_CONFIG, "group %s: damaged record",
+		    name);
+	return 0;
+}
+
+static char *
+group_json(const struct hd_group *g, int with_name)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *gen = json_generator_new();
+	JsonNode *root;
+	char *s;
+
+	json_builder_begin_object(b);
+	if (with_name) {
+		json_builder_set_member_name(b, "name");
+		json_builder_add_string_value(b, g->name);
+	}
+	json_builder_set_member_name(b, "address");
+	if (g->address != NULL)
+		json_builder_add_string_value(b, g->address);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "sign");
+	json_builder_add_boolean_value(b, g->sign);
+	json_builder_set_member_name(b, "encrypt");
+	json_builder_add_boolean_value(b, g->encrypt);
+	json_builder_set_member_name(b, "self");
+	json_builder_add_boolean_value(b, g->self);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	s = json_generator_to_data(gen, NULL);
+	json_node_unref(root);
+	g_object_unref(gen);
+	g_object_unref(b);
+	return s;
+}
+
+char *
+hd_group_json(const struct hd_group *g)
+{
+	return group_json(g, 1);
+}
+
+static void
+log_group(struct hd_state *st, const char *action, const char *name,
+    const char *result, const char *comment)
+{
+	struct hd_logrec r = { 0 };
+	struct hd_error e;
+
+	r.time = time(NULL);
+	r.direction = "-";
+	r.action = action;
+	r.result = result;
+	r.group = name;
+	r.comment = comment;
+	if (hd_log_append(st, &r, &e) != 0)
+		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+}
+
+/*
+ * Create or change a group: set is a template whose fields count where
+ * mask says (HD_GROUP_*).  A new group signs and encrypts by default,
+ * as the helpdesk's brief has it.
+ */
+int
+hd_group_set(struct hd_state *st, const char *name, const struct hd_group *set,
+    int mask, struct hd_error *e)
+{
+	struct hd_group g;
+	struct hd_error ignore;
+	char *rkey, *val, *addr = NULL, *comment;
+	int rc;
+
+	if (!valid_name(name))
+		return hd_error_set(e, EX_USAGE, "%s: a group name is letters, "
+		    "digits, '.', '_' and '-'", name);
+	if ((mask & HD_GROUP_ADDRESS) && set->address != NULL &&
+	    (addr = hd_addr_normalize(set->address)) == NULL)
+		return hd_error_set(e, EX_USAGE, "%s: not an email address",
+		    set->address);
+	if (hd_group_get(st, name, &g, &ignore) != 0) {
+		memset(&g, 0, sizeof(g));
+		g.name = g_strdup(name);
+		g.sign = g.encrypt = 1;
+	}
+	if (mask & HD_GROUP_ADDRESS) {
+		g_free(g.address);
+		g.address = addr;
+		addr = NULL;
+	}
+	if (mask & HD_GROUP_SIGN)
+		g.sign = set->sign;
+	if (mask & HD_GROUP_ENCRYPT)
+		g.encrypt = set->encrypt;
+	if (mask & HD_GROUP_SELF)
+		g.self = set->self;
+	val = group_json(&g, 0);
+	rkey = g_strdup_printf("group:%s", name);
+	rc = hd_state_store(st, rkey, val, strlen(val)) == 0 ? 0 :
+	    hd_error_set(e, EX_IOERR, "state: cannot store group %s", name);
+	comment = rc == 0 ? val : e->text;
+	log_group(st, "group-set", name, rc == 0 ? "success" : "failed",
+	    comment);
+	g_free(rkey);
+	g_free(val);
+	g_free(addr);
+	group_free(&g);
+	return rc;
+}
+
+int
+hd_group_delete(struct hd_state *st, const char *name, struct hd_error *e)
+{
+	struct hd_group g;
+	char *rkey;
+	int rc;
+
+	if ((rc = hd_group_get(st, name, &g, e)) != 0)
+		return rc;
+	group_free(&g);
+	rkey = g_strdup_printf("group:%s", name);
+	rc = hd_state_delete(st, rkey) == 0 ? 0 : hd_error_set(e, EX_IOERR,
+	    "state: cannot delete group %s", name);
+	g_free(rkey);
+	log_group(st, "group-delete", name, rc == 0 ? "success" : "failed",
+	    rc == 0 ? NULL : e->text);
+	return rc;
+}
+
+struct all {
+	GArray	*groups;
+};
+
+static int
+all_cb(const char *rkey, const char *val, size_t len, void *arg)
+{
+	struct all *a = arg;
+	struct hd_group g;
+
+	if (parse_group(rkey + strlen("group:"), val, len, &g) == 0)
+		g_array_append_val(a->groups, g);
+	return 0;
+}
+
+static int
+group_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct hd_group *)x)->name,
+	    ((const struct hd_group *)y)->name);
+}
+
+/* Every group, by name; free each with hd_group_free, then the array. */
+int
+hd_group_all(struct hd_state *st, struct hd_group **out, size_t *n)
+{
+	struct all a = { g_array_new(FALSE, TRUE, sizeof(struct hd_group)) };
+
+	hd_state_each(st, "group:", all_cb, &a);
+	g_array_sort(a.groups, group_cmp);
+	*n = a.groups->len;
+	*out = (struct hd_group *)(void *)g_array_free(a.groups, FALSE);
+	return 0;
+}
+
+/* A reason in the words a helpdesk agent reads (the brief's FAQ). */
+static char *
+why_not(const char *addr, const char *why, int secret)
+{
+	const char *date;
+
+	if (strcmp(why, "no secret key") == 0)
+		return g_strdup_printf("no private key for %s", addr);
+	if (strcmp(why, "no public key") == 0)
+		return g_strdup_printf("no public key for %s", addr);
+	if ((date = strstr(why, "(expired ")) != NULL)
+		return g_strdup_printf("the key for %s expired on %.10s", addr,
+		    date + strlen("(expired "));
+	if (strstr(why, "(revoked)") != NULL)
+		return g_strdup_printf("the key for %s is revoked", addr);
+	return g_strdup_printf("no usable %s key for %s (%s)", secret ?
+	    "private" : "public", addr, why);
+}
+
+static void
+reason(GString *s, char *why)
+{
+	g_string_append_printf(s, "%s%s", s->len ? "; " : "", why);
+	g_free(why);
+}
+
+/*
+ * The decision for a draft (NULL: none yet) written in group name: what
+ * is possible, what is on by default, and so what happens by default.
+ */
+int
+hd_group_decide(struct hd_state *st, const char *name, const char *draft,
+    size_t len, struct hd_decision *d, struct hd_error *e)
+{
+	struct hd_group g;
+	struct hd_msg *m = NULL;
+	struct hd_key k;
+	GString *sw = g_string_new(NULL), *ew = g_string_new(NULL);
+	char **rcpt = NULL, *why, *addr;
+	size_t i;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = hd_group_get(st, name, &g, e)) != 0)
+		goto out;
+	if (draft != NULL && (rc = hd_msg_parse(draft, len, &m, e)) != 0)
+		goto out;
+	d->sign_default = g.sign;
+	d->encrypt_default = g.encrypt;
+	d->self = g.self;
+	d->address = g.address != NULL ? g_strdup(g.address) : NULL;
+	/* Signing: the group's own address needs a usable private key. */
+	if (g.address == NULL)
+		reason(sw, g_strdup_printf("group %s has no sending address",
+		    name));
+	else if (hd_select(st, g.address, HD_CAP_SIGN, 1, time(NULL), &k,
+	    &why) != 0)
+		reason(sw, why_not(g.address, why, 1)), g_free(why);
+	else {
+		if (!k.has_pass && !k.unprotected)
+			reason(sw, g_strdup_printf("no passphrase stored for "
+			    "the key of %s", g.address));
+		hd_key_free(&k);
+	}
+	d->sign_possible = sw->len == 0;
+	/* Encrypting: every recipient, and the group itself with self. */
+	d->encrypt_known = m != NULL;
+	if (m != NULL) {
+		rcpt = hd_msg_recipients(m);
+		for (i = 0; rcpt[i] != NULL; i++) {
+			if ((addr = hd_addr_normalize(rcpt[i])) == NULL) {
+				reason(ew, g_strdup_printf("%s is not an "
+				    "email address", rcpt[i]));
+				continue;
+			}
+			if (hd_select(st, addr, HD_CAP_ENCRYPT, 0, time(NULL),
+			    &k, &why) != 0) {
+				reason(ew, why_not(addr, why, 0));
+				g_free(why);
+			} else
+				hd_key_free(&k);
+			g_free(addr);
+		}
+		if (rcpt[0] == NULL)
+			reason(ew, g_strdup("the draft has no recipients"));
+		if (g.self && g.address != NULL && hd_select(st, g.address,
+		    HD_CAP_ENCRYPT, 0, time(NULL), &k, &why) != 0) {
+			reason(ew, why_not(g.address, why, 0));
+			g_free(why);
+		} else if (g.self && g.address != NULL)
+			hd_key_free(&k);
+		d->encrypt_possible = ew->len == 0;
+	}
+	d->sign_active = d->sign_possible && d->sign_default;
+	d->encrypt_active = d->encrypt_possible && d->encrypt_default;
+	d->sign_why = sw->len ? g_strdup(sw->str) : NULL;
+	d->encrypt_why = ew->len ? g_strdup(ew->str) : NULL;
+	group_free(&g);
+out:
+	g_strfreev(rcpt);
+	hd_msg_free(m);
+	g_string_free(sw, TRUE);
+	g_string_free(ew, TRUE);
+	return rc;
+}
+
+void
+hd_decision_free(struct hd_decision *d)
+{
+	g_free(d->address);
+	g_free(d->sign_why);
+	g_free(d->encrypt_why);
+	memset(d, 0, sizeof(*d));
+}
+
+static void
+json_action(JsonBuilder *b, const char *name, int known, int possible,
+    int dflt, int active, const char *why)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "possible");
+	if (known)
+		json_builder_add_boolean_value(b, possible);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "default");
+	json_builder_add_boolean_value(b, dflt);
+	json_builder_set_member_name(b, "active");
+	json_builder_add_boolean_value(b, active);
+	json_builder_set_member_name(b, "reason");
+	if (why != NULL)
+		json_builder_add_string_value(b, why);
+	else
+		json_builder_add_null_value(b);
+	json_builder_end_object(b);
+}
+
+char *
+hd_decision_json(const char *group, const struct hd_decision *d)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *gen = json_generator_new();
+	JsonNode *root;
+	char *s;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "group");
+	json_builder_add_string_value(b, group);
+	json_builder_set_member_name(b, "address");
+	if (d->address != NULL)
+		json_builder_add_string_value(b, d->address);
+	else
+		json_builder_add_null_value(b);
+	json_action(b, "sign", 1, d->sign_possible, d->sign_default,
+	    d->sign_active, d->sign_why);
+	json_action(b, "encrypt", d->encrypt_known, d->encrypt_possible,
+	    d->encrypt_default, d->encrypt_active, d->encrypt_why);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	s = json_generator_to_data(gen, NULL);
+	json_node_unref(root);
+	g_object_unref(gen);
+	g_object_unref(b);
+	return s;
+}
+
+/*
+ * The one outgoing step (SPEC §6 apply): the group's defaults, or the
+ * agent's explicit choice (sign, encrypt: -1 default, 0 off, 1 on).  An
+ * explicit request that cannot be honoured fails closed with the reason.
+ */
+int
+hd_group_apply(struct hd_state *st, const char *name, const char *draft,
+    size_t len, int sign, int encrypt, char **out, size_t *outlen,
+    struct hd_error *e)
+{
+	struct hd_decision d;
+	struct hd_out o = { 0 };
+	char *comment;
+	int rc, do_sign, do_enc;
+
+	if ((rc = hd_group_decide(st, name, draft, len, &d, e)) != 0) {
+		log_group(st, "group-apply", name, "failed", e->text);
+		return rc;
+	}
+	do_sign = sign == -1 ? d.sign_active : sign;
+	do_enc = encrypt == -1 ? d.encrypt_active : encrypt;
+	if (sign == 1 && !d.sign_possible)
+		rc = hd_error_set(e, EX_UNAVAILABLE, "cannot sign: %s",
+		    d.sign_why);
+	else if (encrypt == 1 && !d.encrypt_possible)
+		rc = hd_error_set(e, EX_UNAVAILABLE, "cannot encrypt: %s",
+		    d.encrypt_why);
+	comment = g_strdup_printf("sign %s (%s%s%s), encrypt %s (%s%s%s)",
+	    do_sign ? "yes" : "no", sign == -1 ? "default" : "asked",
+	    d.sign_why ? ": " : "", d.sign_why ? d.sign_why : "",
+	    do_enc ? "yes" : "no", encrypt == -1 ? "default" : "asked",
+	    d.encrypt_why ? ": " : "", d.encrypt_why ? d.encrypt_why : "");
+	log_group(st, "group-apply", name, rc == 0 ? "success" : "failed",
+	    rc == 0 ? comment : e->text);
+	g_free(comment);
+	if (rc == 0 && !do_sign && !do_enc) {
+		/* Neither: the draft goes out as it came. */
+		*out = g_memdup2(draft, len);
+		*outlen = len;
+	} else if (rc == 0) {
+		o.group = name;
+		o.sign = do_sign;
+		o.encrypt = do_enc;
+		o.self = d.self;
+		rc = hd_outgoing_buf(st, draft, len, &o, out, outlen, e);
+	}
+	hd_decision_free(&d);
+	return rc;
+}
