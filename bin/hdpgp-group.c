@@ -48,6 +48,20 @@ static const struct option applyopts[] = {
 };
 
 static int json;
+static const char *dir;
+
+/* The state, opened once the command's arguments are known good. */
+static struct hd_state *
+open_state(int create)
+{
+	struct hd_state *st;
+	struct hd_error e;
+	int rc;
+
+	if ((rc = hd_state_open(&st, dir, create, &e)) != 0)
+		errx(rc, "%s", e.text);
+	return st;
+}
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -92,9 +106,10 @@ print_group(const struct hd_group *g)
 }
 
 static int
-cmd_set(struct hd_state *st, int argc, char **argv)
+cmd_set(int argc, char **argv)
 {
 	struct hd_group set = { 0 };
+	struct hd_state *st;
 	struct hd_error e;
 	int ch, mask = 0, rc;
 
@@ -122,21 +137,28 @@ cmd_set(struct hd_state *st, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		usage(EX_USAGE);
+	if (hd_group_valid(argv[optind], set.address, mask, &e) != 0)
+		errx(e.status, "%s", e.text);
+	st = open_state(1);
 	if ((rc = hd_group_set(st, argv[optind], &set, mask, &e)) != 0)
 		errx(rc, "%s", e.text);
+	hd_state_close(st);
 	return 0;
 }
 
 static int
-cmd_list(struct hd_state *st, int argc, char **argv)
+cmd_list(int argc, char **argv)
 {
 	struct hd_group *g;
+	struct hd_state *st;
 	size_t n, i;
 
 	(void)argv;
 	if (argc != 1)
 		usage(EX_USAGE);
+	st = open_state(0);
 	hd_group_all(st, &g, &n);
+	hd_state_close(st);
 	for (i = 0; i < n; i++) {
 		print_group(&g[i]);
 		hd_group_free(&g[i]);
@@ -146,31 +168,38 @@ cmd_list(struct hd_state *st, int argc, char **argv)
 }
 
 static int
-cmd_show(struct hd_state *st, int argc, char **argv)
+cmd_show(int argc, char **argv)
 {
 	struct hd_group g;
+	struct hd_state *st;
 	struct hd_error e;
 	int rc;
 
 	if (argc != 2)
 		usage(EX_USAGE);
+	st = open_state(0);
 	if ((rc = hd_group_get(st, argv[1], &g, &e)) != 0)
 		errx(rc, "%s", e.text);
+	hd_state_close(st);
 	print_group(&g);
 	hd_group_free(&g);
 	return 0;
 }
 
 static int
-cmd_delete(struct hd_state *st, int argc, char **argv)
+cmd_delete(int argc, char **argv)
 {
+	struct hd_state *st;
 	struct hd_error e;
 	int rc;
 
 	if (argc != 2)
 		usage(EX_USAGE);
+	/* Only an existing group can be deleted: no state is made. */
+	st = open_state(0);
 	if ((rc = hd_group_delete(st, argv[1], &e)) != 0)
 		errx(rc, "%s", e.text);
+	hd_state_close(st);
 	return 0;
 }
 
@@ -187,9 +216,10 @@ print_action(const char *name, int known, int possible, int dflt, int active,
 }
 
 static int
-cmd_check(struct hd_state *st, int argc, char **argv)
+cmd_check(int argc, char **argv)
 {
 	struct hd_decision d;
+	struct hd_state *st;
 	struct hd_error e;
 	char *draft = NULL, *s;
 	size_t len = 0;
@@ -199,8 +229,10 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	if (argc == 3 && (rc = hd_read_file(argv[2], &draft, &len, &e)) != 0)
 		errx(rc, "%s", e.text);
+	st = open_state(0);
 	if ((rc = hd_group_decide(st, argv[1], draft, len, &d, &e)) != 0)
 		errx(rc, "%s", e.text);
+	hd_state_close(st);
 	if (json) {
 		s = hd_decision_json(argv[1], &d);
 		printf("%s\n", s);
@@ -218,8 +250,9 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 }
 
 static int
-cmd_apply(struct hd_state *st, int argc, char **argv)
+cmd_apply(int argc, char **argv)
 {
+	struct hd_state *st;
 	struct hd_error e;
 	char *draft, *out;
 	size_t len, outlen;
@@ -244,8 +277,10 @@ cmd_apply(struct hd_state *st, int argc, char **argv)
 	if ((rc = hd_read_file(argc - optind == 2 ? argv[optind + 1] : NULL,
 	    &draft, &len, &e)) != 0)
 		errx(rc, "%s", e.text);
+	st = open_state(1);
 	rc = hd_group_apply(st, argv[optind], draft, len, sign, encrypt, &out,
 	    &outlen, &e);
+	hd_state_close(st);
 	free(draft);
 	if (rc != 0)
 		errx(rc, "%s", e.text);
@@ -257,25 +292,21 @@ cmd_apply(struct hd_state *st, int argc, char **argv)
 
 static const struct {
 	const char	*name;
-	int		 create;
-	int		(*fn)(struct hd_state *, int, char **);
+	int		(*fn)(int, char **);
 } cmds[] = {
-	{ "set", 1, cmd_set },
-	{ "list", 0, cmd_list },
-	{ "show", 0, cmd_show },
-	{ "delete", 1, cmd_delete },
-	{ "check", 0, cmd_check },
-	{ "apply", 1, cmd_apply },
+	{ "set", cmd_set },
+	{ "list", cmd_list },
+	{ "show", cmd_show },
+	{ "delete", cmd_delete },
+	{ "check", cmd_check },
+	{ "apply", cmd_apply },
 };
 
 int
 main(int argc, char *argv[])
 {
-	struct hd_state *st;
-	struct hd_error e;
-	const char *dir = NULL;
 	size_t i;
-	int ch, rc;
+	int ch;
 
 	/* "+": the command's own options come after the command. */
 	while ((ch = getopt_long(argc, argv, "+d:hjqV", globalopts, NULL)) !=
@@ -307,10 +338,6 @@ main(int argc, char *argv[])
 			break;
 	if (i == sizeof(cmds) / sizeof(cmds[0]))
 		usage(EX_USAGE);
-	if ((rc = hd_state_open(&st, dir, cmds[i].create, &e)) != 0)
-		errx(rc, "%s", e.text);
 	optind = 0;	/* GNU getopt: start again on the command's argv */
-	rc = cmds[i].fn(st, argc, argv);
-	hd_state_close(st);
-	return rc;
+	return cmds[i].fn(argc, argv);
 }

@@ -108,7 +108,8 @@ main(int argc, char *argv[])
 	struct hd_error e;
 	const char *dir = NULL, *older = NULL, *keep = NULL;
 	char *msgid = NULL;
-	uint64_t gone;
+	uint64_t gone, count;
+	time_t before;
 	int ch, rc, json = 0, quiet = 0;
 
 	while ((ch = getopt_long(argc, argv, "d:hjn:qV", longopts, NULL)) !=
@@ -170,13 +171,15 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "prune: give --older-than or --keep");
 	if (argc == 0 && (older != NULL || keep != NULL))
 		errx(EX_USAGE, "--older-than and --keep go with prune");
-	if ((rc = hd_state_open(&st, dir, argc == 1, &e)) != 0)
+	/* Numbers are checked before the state is touched. */
+	before = older != NULL ? time(NULL) - number("--older-than", older,
+	    36500) * 86400 : 0;
+	count = keep != NULL ? number("--keep", keep, 1000000000) : 0;
+	/* An empty log needs no pruning: nothing is created for it. */
+	if ((rc = hd_state_open(&st, dir, 0, &e)) != 0)
 		errx(rc, "%s", e.text);
 	if (argc == 1) {
-		rc = hd_log_prune(st, older != NULL ? time(NULL) -
-		    number("--older-than", older, 36500) * 86400 : 0,
-		    keep != NULL ? number("--keep", keep, 1000000000) : 0,
-		    &gone, &e);
+		rc = hd_log_prune(st, before, count, &gone, &e);
 		if (rc != 0)
 			errx(rc, "%s", e.text);
 		if (!quiet)

@@ -155,6 +155,25 @@ log_group(struct hd_state *st, const char *action, const char *name,
 		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
 }
 
+/* A group name, and an address to set, that set would take. */
+int
+hd_group_valid(const char *name, const char *address, int mask,
+    struct hd_error *e)
+{
+	char *addr;
+
+	if (!valid_name(name))
+		return hd_error_set(e, EX_USAGE, "%s: a group name is letters, "
+		    "digits, '.', '_' and '-'", name);
+	if ((mask & HD_GROUP_ADDRESS) && address != NULL) {
+		if ((addr = hd_addr_normalize(address)) == NULL)
+			return hd_error_set(e, EX_USAGE, "%s: not an email "
+			    "address", address);
+		g_free(addr);
+	}
+	return 0;
+}
+
 /*
  * Create or change a group: set is a template whose fields count where
  * mask says (HD_GROUP_*).  A new group signs and encrypts by default,
@@ -169,13 +188,10 @@ hd_group_set(struct hd_state *st, const char *name, const struct hd_group *set,
 	char *rkey, *val, *addr = NULL, *comment;
 	int rc;
 
-	if (!valid_name(name))
-		return hd_error_set(e, EX_USAGE, "%s: a group name is letters, "
-		    "digits, '.', '_' and '-'", name);
-	if ((mask & HD_GROUP_ADDRESS) && set->address != NULL &&
-	    (addr = hd_addr_normalize(set->address)) == NULL)
-		return hd_error_set(e, EX_USAGE, "%s: not an email address",
-		    set->address);
+	if (hd_group_valid(name, set->address, mask, e) != 0)
+		return e->status;
+	if ((mask & HD_GROUP_ADDRESS) && set->address != NULL)
+		addr = hd_addr_normalize(set->address);
 	if (hd_group_get(st, name, &g, &ignore) != 0) {
 		memset(&g, 0, sizeof(g));
 		g.name = g_strdup(name);
@@ -298,7 +314,7 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 	struct hd_msg *m = NULL;
 	struct hd_key k;
 	GString *sw = g_string_new(NULL), *ew = g_string_new(NULL);
-	char **rcpt = NULL, *why, *addr;
+	char **rcpt = NULL, *why, *addr, *pass = NULL;
 	size_t i;
 	int rc;
 
@@ -319,9 +335,11 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 	    &why) != 0)
 		reason(sw, why_not(g.address, why, 1)), g_free(why);
 	else {
-		if (!k.has_pass && !k.unprotected)
+		/* What signing will look for: the stored passphrase. */
+		if (!k.unprotected && hd_key_passphrase(st, k.fpr, &pass) != 0)
 			reason(sw, g_strdup_printf("no passphrase stored for "
 			    "the key of %s", g.address));
+		hd_secure_free(pass);
 		hd_key_free(&k);
 	}
 	d->sign_possible = sw->len == 0;
@@ -345,11 +363,14 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 		}
 		if (rcpt[0] == NULL)
 			reason(ew, g_strdup("the draft has no recipients"));
-		if (g.self && g.address != NULL && hd_select(st, g.address,
+		if (g.self && g.address == NULL)
+			reason(ew, g_strdup_printf("group %s has no sending "
+			    "address (for self)", name));
+		else if (g.self && hd_select(st, g.address,
 		    HD_CAP_ENCRYPT, 0, time(NULL), &k, &why) != 0) {
 			reason(ew, why_not(g.address, why, 0));
 			g_free(why);
-		} else if (g.self && g.address != NULL)
+		} else if (g.self)
 			hd_key_free(&k);
 		d->encrypt_possible = ew->len == 0;
 	}

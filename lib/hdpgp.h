@@ -311,6 +311,7 @@ struct hd_decision {
 
 int	 hd_group_get(struct hd_state *, const char *, struct hd_group *,
 	    struct hd_error *);
+int	 hd_group_valid(const char *, const char *, int, struct hd_error *);
 int	 hd_group_set(struct hd_state *, const char *, const struct hd_group *,
 	    int, struct hd_error *);
 int	 hd_group_delete(struct hd_state *, const char *, struct hd_error *);

@@ -397,6 +397,11 @@ status(const struct report *r)
 		return sig;
 	if (r->enc == ENC_FAILED || sig == HD_BAD)
 		return HD_BAD;
+	/* Part of the message encrypted, opened or not: not the whole
+	 * story, so a procmail condition must not take it for one. */
+	if (r->enc == ENC_SKIPPED || (r->enc == ENC_DECRYPTED &&
+	    !r->enc_full))
+		return HD_UNTRUSTED;
 	return r->enc == ENC_DECRYPTED ? HD_OK : HD_NONE;
 }
 

@@ -927,7 +927,8 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 	gpgme_data_release(out);
 	if (rc != 0) {
 		/* Not one byte of plaintext leaves this function. */
-		explicit_bzero(sk.buf->data, sk.buf->len);
+		if (sk.buf->len > 0)
+			explicit_bzero(sk.buf->data, sk.buf->len);
 		g_byte_array_free(sk.buf, TRUE);
 		return rc;
 	}

@@ -302,6 +302,8 @@ int
 hd_state_store(struct hd_state *st, const char *key, const char *val,
     size_t len)
 {
+	if (st->tdb == NULL)
+		return -1;
 	return tdb_store(st->tdb, key_datum(key), datum(val, len),
 	    TDB_REPLACE) == 0 ? 0 : -1;
 }
@@ -309,6 +311,8 @@ hd_state_store(struct hd_state *st, const char *key, const char *val,
 int
 hd_state_delete(struct hd_state *st, const char *key)
 {
+	if (st->tdb == NULL)
+		return 0;
 	if (tdb_delete(st->tdb, key_datum(key)) == 0)
 		return 0;
 	return tdb_error(st->tdb) == TDB_ERR_NOEXIST ? 0 : -1;
@@ -350,6 +354,8 @@ hd_state_lock(struct hd_state *st, const char *key)
 {
 	int waited = 0;
 
+	if (st->tdb == NULL)		/* no state file: nothing to guard */
+		return 0;
 	while (tdb_chainlock(st->tdb, key_datum(key)) != 0)
 		if (!backoff(&waited))
 			return -1;
@@ -392,7 +398,8 @@ hd_state_keyring_unlock(struct hd_state *st)
 void
 hd_state_unlock(struct hd_state *st, const char *key)
 {
-	tdb_chainunlock(st->tdb, key_datum(key));
+	if (st->tdb != NULL)
+		tdb_chainunlock(st->tdb, key_datum(key));
 }
 
 struct each {

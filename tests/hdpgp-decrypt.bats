@@ -226,10 +226,11 @@ not_decrypted() {
 	assert_output --regexp '^X-Hdpgp-Encryption: encrypted; coverage=partial'
 	run -1 grep -c '^X-Hdpgp-Encryption: decrypted' "$HD/out"
 	grep -v '^X-Hdpgp-' "$HD/out" | cmp - "$in"
-	run -2 --separate-stderr hdpgp-decrypt -c "$in"
+	# encrypted in part: not "not encrypted" (2), but not to be trusted (3)
+	run -3 --separate-stderr hdpgp-decrypt -c "$in"
 	refute_output --partial "$MARK"
 	assert_line --regexp '^X-Hdpgp-Encryption: encrypted; coverage=partial'
-	run -2 --separate-stderr hdpgp-decrypt -j "$in"
+	run -3 --separate-stderr hdpgp-decrypt -j "$in"
 	refute_output --partial "$MARK"
 	jq -e '.encryption.success == false' <<<"$output"
 	run -0 last_decrypt_log
