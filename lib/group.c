@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "hdpgp.h"
+#include "json.h"
 
 static int
 valid_name(const char *name)
@@ -102,8 +102,6 @@ static char *
 group_json(const struct hd_group *g, int with_name)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *gen = json_generator_new();
-	JsonNode *root;
 	char *s;
 
 	json_builder_begin_object(b);
@@ -123,12 +121,7 @@ group_json(const struct hd_group *g, int with_name)
 	json_builder_set_member_name(b, "self");
 	json_builder_add_boolean_value(b, g->self);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	s = json_generator_to_data(gen, NULL);
-	json_node_unref(root);
-	g_object_unref(gen);
-	g_object_unref(b);
+	s = hd_json_finish(b, 0);
 	return s;
 }
 
@@ -142,17 +135,7 @@ static void
 log_group(struct hd_state *st, const char *action, const char *name,
     const char *result, const char *comment)
 {
-	struct hd_logrec r = { 0 };
-	struct hd_error e;
-
-	r.time = time(NULL);
-	r.direction = "-";
-	r.action = action;
-	r.result = result;
-	r.group = name;
-	r.comment = comment;
-	if (hd_log_append(st, &r, &e) != 0)
-		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+	hd_log_action(st, action, result, name, NULL, comment);
 }
 
 /* A group name, and an address to set, that set would take. */
@@ -423,8 +406,6 @@ char *
 hd_decision_json(const char *group, const struct hd_decision *d)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *gen = json_generator_new();
-	JsonNode *root;
 	char *s;
 
 	json_builder_begin_object(b);
@@ -440,12 +421,7 @@ hd_decision_json(const char *group, const struct hd_decision *d)
 	json_action(b, "encrypt", d->encrypt_known, d->encrypt_possible,
 	    d->encrypt_default, d->encrypt_active, d->encrypt_why);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	s = json_generator_to_data(gen, NULL);
-	json_node_unref(root);
-	g_object_unref(gen);
-	g_object_unref(b);
+	s = hd_json_finish(b, 0);
 	return s;
 }
 

@@ -370,6 +370,9 @@ struct hd_logrec {
 
 int	 hd_log_append(struct hd_state *, const struct hd_logrec *,
 	    struct hd_error *);
+void	 hd_log_note(struct hd_state *, const struct hd_logrec *);
+void	 hd_log_action(struct hd_state *, const char *, const char *,
+	    const char *, const char *, const char *);
 int	 hd_log_last(struct hd_state *, size_t,
 	    int (*)(const char *, void *), void *);
 

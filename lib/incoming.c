@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "hdpgp.h"
+#include "json.h"
 
 enum { ENC_NONE, ENC_DECRYPTED, ENC_FAILED, ENC_SKIPPED };
 enum { MATCH_NO, MATCH_YES, MATCH_AMBIGUOUS };
@@ -450,8 +450,6 @@ static char *
 report_json(const struct report *r, int rc)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *gen = json_generator_new();
-	JsonNode *root;
 	char *sv, *ev, *s;
 	guint i;
 
@@ -479,12 +477,7 @@ report_json(const struct report *r, int rc)
 	json_builder_set_member_name(b, "status");
 	json_builder_add_int_value(b, rc);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	s = json_generator_to_data(gen, NULL);
-	json_node_unref(root);
-	g_object_unref(gen);
-	g_object_unref(b);
+	s = hd_json_finish(b, 0);
 	g_free(sv);
 	g_free(ev);
 	return s;
@@ -494,7 +487,6 @@ static void
 log_report(struct report *r, int rc, char **st)
 {
 	struct hd_logrec l = { 0 };
-	struct hd_error e;
 	GString *keys = g_string_new(NULL), *comment = g_string_new(NULL);
 	char *to = NULL, **rcpt;
 	guint i;
@@ -531,8 +523,7 @@ log_report(struct report *r, int rc, char **st)
 	l.to = to != NULL && *to != '\0' ? to : NULL;
 	l.keys = keys->len ? keys->str : NULL;
 	l.comment = comment->str;
-	if (hd_log_append(r->st, &l, &e) != 0)
-		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+	hd_log_note(r->st, &l);
 	g_string_free(keys, TRUE);
 	g_string_free(comment, TRUE);
 	g_free(to);

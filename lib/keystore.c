@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "hdpgp.h"
+#include "json.h"
 
 static const char *cap_names[] = { "sign", "encrypt", "certify", "auth" };
 
@@ -180,29 +180,13 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 	json_builder_end_object(b);
 }
 
-static char *
-finish(JsonBuilder *b, int pretty)
-{
-	JsonGenerator *gen = json_generator_new();
-	JsonNode *root = json_builder_get_root(b);
-	char *s;
-
-	json_generator_set_root(gen, root);
-	json_generator_set_pretty(gen, pretty);
-	s = json_generator_to_data(gen, NULL);
-	json_node_unref(root);
-	g_object_unref(gen);
-	g_object_unref(b);
-	return s;
-}
-
 char *
 hd_key_json(const struct hd_key *k, time_t now, int pretty)
 {
 	JsonBuilder *b = json_builder_new();
 
 	build_key(b, k, now, 1);
-	return finish(b, pretty);
+	return hd_json_finish(b, pretty);
 }
 
 char *
@@ -215,7 +199,7 @@ hd_keyset_json(const struct hd_keyset *ks, time_t now, int pretty)
 	for (i = 0; i < ks->n; i++)
 		build_key(b, &ks->key[i], now, 1);
 	json_builder_end_array(b);
-	return finish(b, pretty);
+	return hd_json_finish(b, pretty);
 }
 
 static char *
@@ -422,7 +406,7 @@ put_key(struct hd_state *st, const struct hd_key *k)
 		return -1;
 	b = json_builder_new();
 	build_key(b, k, 0, 0);
-	val = finish(b, 0);
+	val = hd_json_finish(b, 0);
 	rkey = g_strdup_printf("key:%s", k->fpr);
 	rc = store_record(st, rkey, val);
 	g_free(rkey);
@@ -654,18 +638,7 @@ static void
 log_action(struct hd_state *st, const char *action, const char *result,
     const char *keys, const char *comment)
 {
-	struct hd_logrec r = { 0 };
-	struct hd_error e;
-
-	r.time = time(NULL);
-	r.direction = "-";
-	r.action = action;
-	r.result = result;
-	r.keys = keys;
-	r.comment = comment;
-	/* A log that cannot be written must not fail the action (SPEC §2). */
-	if (hd_log_append(st, &r, &e) != 0)
-		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+	hd_log_action(st, action, result, NULL, keys, comment);
 }
 
 /*
@@ -832,7 +805,7 @@ hd_import_json(const struct hd_import *res)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	return finish(b, 0);
+	return hd_json_finish(b, 0);
 }
 
 static int

@@ -10,16 +10,34 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "hdpgp.h"
+#include "json.h"
 
 #define NEXT_KEY	"log:next"
 #define FIRST_KEY	"log:first"
+
+/* The builder's document as text; the builder is consumed. */
+char *
+hd_json_finish(JsonBuilder *b, int pretty)
+{
+	JsonGenerator *gen = json_generator_new();
+	JsonNode *root = json_builder_get_root(b);
+	char *s;
+
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, pretty);
+	s = json_generator_to_data(gen, NULL);
+	json_node_unref(root);
+	g_object_unref(gen);
+	g_object_unref(b);
+	return s;
+}
 
 static uint64_t
 counter(struct hd_state *st, const char *key)
@@ -54,8 +72,6 @@ static char *
 record_json(const struct hd_logrec *r)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *gen = json_generator_new();
-	JsonNode *root;
 	char when[32], *s;
 
 	hd_time_iso(r->time, when, sizeof(when));
@@ -71,12 +87,7 @@ record_json(const struct hd_logrec *r)
 	member(b, "keys", r->keys);
 	member(b, "comment", r->comment);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	s = json_generator_to_data(gen, NULL);
-	json_node_unref(root);
-	g_object_unref(gen);
-	g_object_unref(b);
+	s = hd_json_finish(b, 0);
 	return s;
 }
 
@@ -110,6 +121,36 @@ hd_log_append(struct hd_state *st, const struct hd_logrec *r,
 		rc = hd_error_set(e, EX_IOERR, "log: cannot write record");
 	g_free(rec);
 	return rc;
+}
+
+/*
+ * Appends a record, and when that fails says so on stderr and goes on:
+ * a log that cannot be written must not fail the action (SPEC §2).
+ */
+void
+hd_log_note(struct hd_state *st, const struct hd_logrec *r)
+{
+	struct hd_error e;
+
+	if (hd_log_append(st, r, &e) != 0)
+		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+}
+
+/* A record of an action on the store itself: keys, groups. */
+void
+hd_log_action(struct hd_state *st, const char *action, const char *result,
+    const char *group, const char *keys, const char *comment)
+{
+	struct hd_logrec r = { 0 };
+
+	r.time = time(NULL);
+	r.direction = "-";
+	r.action = action;
+	r.result = result;
+	r.group = group;
+	r.keys = keys;
+	r.comment = comment;
+	hd_log_note(st, &r);
 }
 
 /*

@@ -65,7 +65,6 @@ static void
 log_job(struct job *j, const char *result, const char *comment)
 {
 	struct hd_logrec r = { 0 };
-	struct hd_error e;
 
 	r.time = time(NULL);
 	r.direction = "out";
@@ -78,9 +77,7 @@ log_job(struct job *j, const char *result, const char *comment)
 	r.group = j->o->group;
 	r.keys = j->keys->len ? j->keys->str : NULL;
 	r.comment = comment;
-	/* A log that cannot be written must not fail the message. */
-	if (hd_log_append(j->st, &r, &e) != 0)
-		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+	hd_log_note(j->st, &r);
 }
 
 /* Whose key signs (and whose key --self adds): -u, -g's address, From. */

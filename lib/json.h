@@ -1,0 +1,12 @@
+/*
+ * json.h: what the library's JSON writers share.  Internal to lib/: the
+ * tools see JSON only as text.
+ */
+#ifndef HDPGP_JSON_H
+#define HDPGP_JSON_H
+
+#include <json-glib/json-glib.h>
+
+char	*hd_json_finish(JsonBuilder *, int);
+
+#endif
