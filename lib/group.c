@@ -302,6 +302,7 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 	int rc;
 
 	memset(d, 0, sizeof(*d));
+	memset(&g, 0, sizeof(g));
 	if ((rc = hd_group_get(st, name, &g, e)) != 0)
 		goto out;
 	if (draft != NULL && (rc = hd_msg_parse(draft, len, &m, e)) != 0)
@@ -361,8 +362,8 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 	d->encrypt_active = d->encrypt_possible && d->encrypt_default;
 	d->sign_why = sw->len ? g_strdup(sw->str) : NULL;
 	d->encrypt_why = ew->len ? g_strdup(ew->str) : NULL;
-	group_free(&g);
 out:
+	group_free(&g);
 	g_strfreev(rcpt);
 	hd_msg_free(m);
 	g_string_free(sw, TRUE);
