@@ -158,7 +158,10 @@ int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
 #define HD_SIG_EXPIRED_SIG	5
 #define HD_SIG_ERROR		6
 
-/* The most plaintext a message may unpack to: 64 MiB. */
+/*
+ * The most plaintext a message may unpack to: 64 MiB, or for decryption
+ * 8 times the ciphertext when that is more.
+ */
 #define HD_PLAIN_MAX		((size_t)64 << 20)
 
 struct hd_sig {

@@ -891,7 +891,11 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 	gpgme_decrypt_result_t dr;
 	gpgme_recipient_t r;
 	gpgme_error_t err;
-	struct sink sk = { g_byte_array_new(), HD_PLAIN_MAX };
+	/*
+	 * A large attachment is larger again once base64'd inside; a bomb
+	 * unpacks to many times its size.  The ceiling follows the input.
+	 */
+	struct sink sk = { g_byte_array_new(), MAX(HD_PLAIN_MAX, 8 * len) };
 	int rc = 0;
 
 	memset(sigs, 0, sizeof(*sigs));
