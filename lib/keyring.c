@@ -748,6 +748,7 @@ hd_gpg_encrypt(struct hd_gpg *g, char **fprs, size_t n, const char *signer,
 struct sink {
 	GByteArray	*buf;
 	size_t		 max;
+	int		 over;		/* the ceiling was hit */
 };
 
 static ssize_t
@@ -756,6 +757,7 @@ sink_write(void *arg, const void *p, size_t len)
 	struct sink *s = arg;
 
 	if (s->buf->len + len > s->max) {
+		s->over = 1;
 		errno = EFBIG;
 		return -1;
 	}
@@ -838,7 +840,7 @@ hd_gpg_verify(struct hd_gpg *g, const char *sig, size_t siglen,
 {
 	gpgme_data_t s = NULL, d = NULL, out = NULL;
 	gpgme_error_t err;
-	struct sink sk = { g_byte_array_new(), HD_PLAIN_MAX };
+	struct sink sk = { g_byte_array_new(), HD_PLAIN_MAX, 0 };
 
 	memset(sigs, 0, sizeof(*sigs));
 	err = gpgme_data_new_from_mem(&s, sig, siglen, 0);
@@ -895,7 +897,7 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 	 * A large attachment is larger again once base64'd inside; a bomb
 	 * unpacks to many times its size.  The ceiling follows the input.
 	 */
-	struct sink sk = { g_byte_array_new(), MAX(HD_PLAIN_MAX, 8 * len) };
+	struct sink sk = { g_byte_array_new(), MAX(HD_PLAIN_MAX, 8 * len), 0 };
 	int rc = 0;
 
 	memset(sigs, 0, sizeof(*sigs));
@@ -921,6 +923,10 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 		    dr->unsupported_algorithm);
 	else if (err == 0 && dr->wrong_key_usage)
 		rc = hd_error_set(e, HD_BAD, "key not meant for encryption");
+	else if (sk.over)
+		/* One reason, however gpg and the pipe raced to report it. */
+		rc = hd_error_set(e, HD_BAD, "plaintext larger than %zu MiB",
+		    sk.max >> 20);
 	else if (gpgme_err_code(err) == GPG_ERR_NO_SECKEY)
 		rc = hd_error_set(e, HD_BAD, "no secret key");
 	else if (err != 0)
