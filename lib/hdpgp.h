@@ -59,6 +59,17 @@ struct hd_state;
 
 #define HD_STATE_VERSION	1
 
+/*
+ * gpg-agent.conf of the state's GnuPG home and of scratch homes: the
+ * loopback pinentry, no passphrase cache (a wrong stored passphrase is
+ * always found), and a cheap key unlock.
+ */
+#define HD_AGENT_CONF	"# written by hdpgp\n" \
+	"allow-loopback-pinentry\n" \
+	"default-cache-ttl 0\n" \
+	"max-cache-ttl 0\n" \
+	"s2k-count 65536\n"
+
 int	 hd_state_open(struct hd_state **, const char *, int,
 	    struct hd_error *);
 void	 hd_state_close(struct hd_state *);
@@ -144,6 +155,7 @@ int	 hd_gpg_try_secret(struct hd_gpg *, const struct hd_key *,
 	    const char *, int *, struct hd_error *);
 int	 hd_gpg_scratch(struct hd_state *, struct hd_gpg **, struct hd_error *);
 void	 hd_gpg_scratch_close(struct hd_gpg *);
+const char *hd_gpg_home(const struct hd_gpg *);
 int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
 int	 hd_gpg_delete(struct hd_gpg *, const char *, struct hd_error *);

@@ -171,6 +171,12 @@ hd_gpg_close(struct hd_gpg *g)
 	g_free(g);
 }
 
+const char *
+hd_gpg_home(const struct hd_gpg *g)
+{
+	return g->home;
+}
+
 void
 hd_gpg_set_passphrase(struct hd_gpg *g, const char *pass)
 {
@@ -497,8 +503,7 @@ hd_gpg_scratch(struct hd_state *st, struct hd_gpg **out, struct hd_error *e)
 		return rc;
 	}
 	conf = g_build_filename(tmpl, "gpg-agent.conf", NULL);
-	g_file_set_contents(conf, "allow-loopback-pinentry\n"
-	    "default-cache-ttl 0\nmax-cache-ttl 0\n", -1, NULL);
+	g_file_set_contents(conf, HD_AGENT_CONF, -1, NULL);
 	g_free(conf);
 	rc = gpg_new(out, tmpl, 1, e);
 	g_free(tmpl);

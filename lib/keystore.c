@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1021,14 +1022,53 @@ store_fresh(struct hd_state *st, struct hd_gpg *g, const char *fpr,
 	return rc;
 }
 
-/* A new helpdesk key (SPEC §3 generate); its fingerprint in fpr[41]. */
+/*
+ * gpg's revocation certificate for a key made in a scratch home, kept in
+ * the state's home where gpg itself would have put it.
+ */
+static void
+keep_revocation(struct hd_state *st, const char *scratch, const char *fpr)
+{
+	char *name, *from, *dir, *to, *cert;
+	gsize len;
+
+	name = g_strconcat(fpr, ".rev", NULL);
+	from = g_build_filename(scratch, "openpgp-revocs.d", name, NULL);
+	dir = g_build_filename(hd_state_gnupg(st), "openpgp-revocs.d", NULL);
+	to = g_build_filename(dir, name, NULL);
+	if (g_file_get_contents(from, &cert, &len, NULL)) {
+		if (g_mkdir_with_parents(dir, 0700) != 0 ||
+		    !g_file_set_contents_full(to, cert, len,
+		    G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL))
+			warnx("%s: cannot keep the revocation certificate",
+			    to);
+		g_free(cert);
+	}
+	g_free(name);
+	g_free(from);
+	g_free(dir);
+	g_free(to);
+}
+
+/*
+ * A new helpdesk key (SPEC §3 generate); its fingerprint in fpr[41].
+ *
+ * The key is made in a scratch home and imported, as any other key.  A
+ * key gpg generates in place is stored without its self-signatures
+ * marked as checked, and every later gpg run that loads it (each
+ * signature, each decryption) checks them again: about 1 ms each for
+ * ed25519.  An import stores them checked.
+ */
 int
 hd_key_generate(struct hd_state *st, const char *address, const char *name,
     const char *algo, long expires, const char *pass, char *fpr,
     struct hd_error *e)
 {
-	struct hd_gpg *g = NULL;
-	char *addr, *uid = NULL;
+	struct hd_gpg *g = NULL, *sg = NULL;
+	struct hd_keyset ks = { 0 };
+	enum hd_import_how *how = NULL;
+	char *addr, *uid = NULL, *key = NULL;
+	size_t keylen = 0;
 	int rc;
 
 	*fpr = '\0';
@@ -1036,26 +1076,40 @@ hd_key_generate(struct hd_state *st, const char *address, const char *name,
 		return hd_error_set(e, EX_USAGE, "%s: not an email address",
 		    address);
 	if (name != NULL && strpbrk(name, "<>\r\n") != NULL) {
-		rc = hd_error_set(e, EX_USAGE, "%s: a name may not hold "
+		g_free(addr);
+		return hd_error_set(e, EX_USAGE, "%s: a name may not hold "
 		    "<, > or line breaks", name);
-		goto out;
 	}
 	uid = name != NULL ? g_strdup_printf("%s <%s>", name, addr) :
 	    g_strdup_printf("<%s>", addr);
+	if ((rc = hd_gpg_scratch(st, &sg, e)) != 0)
+		goto out;
+	hd_gpg_set_passphrase(sg, pass);
+	rc = hd_gpg_generate(sg, uid, algo, expires, fpr, e);
+	if (rc == 0)
+		rc = hd_gpg_export(sg, fpr, 1, 1, &key, &keylen, e);
+	if (rc == 0)
+		keep_revocation(st, hd_gpg_home(sg), fpr);
+	hd_gpg_scratch_close(sg);
+	if (rc != 0)
+		goto out;
 	if ((rc = hd_gpg_open(&g, st, e)) != 0)
 		goto out;
 	hd_gpg_set_passphrase(g, pass);
 	if ((rc = hd_state_keyring_lock(st, e)) != 0)
 		goto out;
-	rc = hd_gpg_generate(g, uid, algo, expires, fpr, e);
+	rc = hd_gpg_import(g, key, keylen, &ks, &how, e);
 	if (rc == 0)
 		rc = store_fresh(st, g, fpr, pass, NULL, e);
-	if (rc != 0 && *fpr != '\0')
+	if (rc != 0 && ks.n > 0)
 		hd_gpg_delete(g, fpr, NULL);
 	hd_state_keyring_unlock(st);
+out:
 	log_action(st, "key-generate", rc == 0 ? "success" : "failed",
 	    *fpr ? fpr : NULL, rc == 0 ? addr : e->text);
-out:
+	hd_keyset_free(&ks);
+	g_free(how);
+	hd_secure_free(key);
 	hd_gpg_close(g);
 	g_free(uid);
 	g_free(addr);

@@ -154,12 +154,7 @@ make_gnupg(const char *gnupg, struct hd_error *e)
 		return rc;
 	agent = g_build_filename(gnupg, "gpg-agent.conf", NULL);
 	conf = g_build_filename(gnupg, "gpg.conf", NULL);
-	rc = write_file(agent,
-	    "# written by hdpgp\n"
-	    "allow-loopback-pinentry\n"
-	    "default-cache-ttl 0\n"
-	    "max-cache-ttl 0\n"
-	    "s2k-count 65536\n", e);
+	rc = write_file(agent, HD_AGENT_CONF, e);
 	if (rc == 0)
 		rc = write_file(conf,
 		    "# written by hdpgp\n"
