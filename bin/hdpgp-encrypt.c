@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "hdpgp.h"
 
@@ -20,6 +21,7 @@ static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "group", required_argument, NULL, 'g' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "output-dir", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "local-user", required_argument, NULL, 'u' },
 	{ "recipient", required_argument, NULL, 'r' },
@@ -36,7 +38,7 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: %s [-hqsV] [-d dir] [-u key | -g group] [-r address]... "
 	    "[--self]\n"
-	    "                     [--protect-subject] [file]\n",
+	    "                     [--protect-subject] [file | -o outdir file...]\n",
 	    getprogname());
 	exit(status);
 }
@@ -46,17 +48,17 @@ main(int argc, char *argv[])
 {
 	struct hd_out o = { 0 };
 	struct hd_error e;
-	const char *dir = NULL;
+	const char *dir = NULL, *outdir = NULL;
 	char *out, **rcpt;
 	size_t outlen, nrcpt = 0;
-	int ch, rc;
+	int ch, rc, staged;
 
 	o.encrypt = 1;
 	rcpt = calloc(argc, sizeof(*rcpt));
 	if (rcpt == NULL)
 		err(EX_OSERR, "calloc");
 	o.rcpt = rcpt;
-	while ((ch = getopt_long(argc, argv, "d:g:hqr:su:V", longopts,
+	while ((ch = getopt_long(argc, argv, "d:g:ho:qr:su:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -64,6 +66,9 @@ main(int argc, char *argv[])
 			break;
 		case 'g':
 			o.group = optarg;
+			break;
+		case 'o':
+			outdir = optarg;
 			break;
 		case 'q':
 			break;
@@ -94,12 +99,18 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 1 || (o.signer != NULL && o.group != NULL))
+	if ((argc > 1 && outdir == NULL) || (outdir != NULL && argc == 0) ||
+	    (o.signer != NULL && o.group != NULL))
 		usage(EX_USAGE);
+	if (outdir != NULL) {
+		rc = hd_batch(dir, argv, argc, outdir, hd_batch_outgoing, &o, 0);
+		free(rcpt);
+		return rc;
+	}
 	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
-	    &e)) != 0)
+	    &staged, &e)) != 0)
 		errx(rc, "%s", e.text);
-	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0)
+	if (hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);
 	free(rcpt);

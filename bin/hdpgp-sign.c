@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "hdpgp.h"
 
@@ -14,6 +15,7 @@ static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "group", required_argument, NULL, 'g' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "output-dir", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "local-user", required_argument, NULL, 'u' },
 	{ "version", no_argument, NULL, 'V' },
@@ -24,8 +26,9 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: %s [-hqV] [-d dir] [-u key | -g group] [file]\n",
-	    getprogname());
+	    "usage: %s [-hqV] [-d dir] [-u key | -g group] [file]\n"
+	    "       %s [-hqV] [-d dir] [-u key | -g group] -o outdir file...\n",
+	    getprogname(), getprogname());
 	exit(status);
 }
 
@@ -34,13 +37,13 @@ main(int argc, char *argv[])
 {
 	struct hd_out o = { 0 };
 	struct hd_error e;
-	const char *dir = NULL;
+	const char *dir = NULL, *outdir = NULL;
 	char *out;
 	size_t outlen;
-	int ch, rc;
+	int ch, rc, staged;
 
 	o.sign = 1;
-	while ((ch = getopt_long(argc, argv, "d:g:hqu:V", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "d:g:ho:qu:V", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'd':
@@ -48,6 +51,9 @@ main(int argc, char *argv[])
 			break;
 		case 'g':
 			o.group = optarg;
+			break;
+		case 'o':
+			outdir = optarg;
 			break;
 		case 'q':
 			break;
@@ -65,12 +71,17 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 1 || (o.signer != NULL && o.group != NULL))
+	if ((argc > 1 && outdir == NULL) || (outdir != NULL && argc == 0) ||
+	    (o.signer != NULL && o.group != NULL))
 		usage(EX_USAGE);
+	if (outdir != NULL) {
+		rc = hd_batch(dir, argv, argc, outdir, hd_batch_outgoing, &o, 0);
+		return rc;
+	}
 	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
-	    &e)) != 0)
+	    &staged, &e)) != 0)
 		errx(rc, "%s", e.text);
-	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0)
+	if (hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);
 	return 0;

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "hdpgp.h"
 
@@ -19,6 +20,7 @@ static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "output-dir", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -28,7 +30,10 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: %s [-c | -j] [-hqV] [-d dir] [file]\n", getprogname());
+	    "usage: %s [-c | -j] [-hqV] [-d dir] [file]\n"
+	    "       %s [-hqV] [-d dir] -o outdir file...\n"
+	    "       %s -c | -j [-hqV] [-d dir] file...\n", getprogname(),
+	    getprogname(), getprogname());
 	exit(status);
 }
 
@@ -37,12 +42,12 @@ main(int argc, char *argv[])
 {
 	struct hd_in o = { HD_IN_FILTER, HD_DECRYPT };
 	struct hd_error e;
-	const char *dir = NULL;
+	const char *dir = NULL, *outdir = NULL;
 	char *out;
 	size_t outlen;
-	int ch, rc, quiet = 0;
+	int ch, rc, quiet = 0, staged;
 
-	while ((ch = getopt_long(argc, argv, "cd:hjqV", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "cd:hjo:qV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -53,6 +58,9 @@ main(int argc, char *argv[])
 			break;
 		case 'j':
 			o.mode = HD_IN_JSON;
+			break;
+		case 'o':
+			outdir = optarg;
 			break;
 		case 'q':
 			quiet = 1;
@@ -68,14 +76,20 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 1)
-		usage(EX_USAGE);
-	rc = hd_incoming(dir, argc ? argv[0] : NULL, &o, &out, &outlen, &e);
-	if (out == NULL)
+	/* Several files: into a directory, or their verdicts alone. */
+	if (outdir != NULL || argc > 1) {
+		if (argc == 0 || (outdir != NULL) != (o.mode == HD_IN_FILTER))
+			usage(EX_USAGE);
+		return hd_batch(dir, argv, argc, outdir, hd_batch_incoming, &o,
+		    quiet && o.mode == HD_IN_CHECK);
+	}
+	rc = hd_incoming(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
+	    &staged, &e);
+	if (out == NULL && (staged == -1 || rc != 0))
 		errx(rc, "%s", e.text);
 	/* -q: check mode speaks through its exit status alone. */
 	if (!(quiet && o.mode == HD_IN_CHECK) &&
-	    (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0))
+	    hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);
 	return rc;

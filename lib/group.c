@@ -463,14 +463,13 @@ hd_group_apply(struct hd_state *st, const char *name, const char *draft,
 	g_free(comment);
 	if (rc == 0 && !do_sign && !do_enc) {
 		/* Neither: the draft goes out as it came. */
-		*out = g_memdup2(draft, len);
-		*outlen = len;
+		rc = hd_put(-1, draft, len, out, outlen, e);
 	} else if (rc == 0) {
 		o.group = name;
 		o.sign = do_sign;
 		o.encrypt = do_enc;
 		o.self = d.self;
-		rc = hd_outgoing_buf(st, draft, len, &o, out, outlen, e);
+		rc = hd_outgoing_buf(st, draft, len, &o, -1, out, outlen, e);
 	}
 	hd_decision_free(&d);
 	return rc;

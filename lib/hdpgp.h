@@ -51,6 +51,17 @@ int	 hd_passphrase_file(const char *, char **, struct hd_error *);
 int	 hd_passphrase_fd(int, char **, struct hd_error *);
 char	*hd_passphrase_tty(const char *);
 void	 hd_secure_free(char *);
+
+/*
+ * A result at least this large (the input's size tells) is staged in an
+ * unlinked file instead of memory: one copy of the message less at the
+ * peak (PERFORMANCE.md: a 50 MB attachment in at most 3x its size).
+ */
+#define HD_STAGE_MIN	(16u << 20)
+int	 hd_stage_open(void);
+int	 hd_put(int, const char *, size_t, char **, size_t *,
+	    struct hd_error *);
+int	 hd_emit(const char *, size_t, int, int);
 int	 hd_is_fpr(const char *);
 int	 hd_is_keyid(const char *);
 
@@ -198,7 +209,7 @@ void	 hd_sigs_free(struct hd_sigs *);
 int	 hd_gpg_sign(struct hd_gpg *, const char *, const char *, size_t,
 	    char **, size_t *, char *, size_t, struct hd_error *);
 int	 hd_gpg_encrypt(struct hd_gpg *, char **, size_t, const char *,
-	    const char *, size_t, char **, size_t *, struct hd_error *);
+	    const char *, size_t, int, char **, size_t *, struct hd_error *);
 
 /* keystore.c: the key index in state.tdb */
 #define HD_EXPIRING_DAYS	30
@@ -259,9 +270,10 @@ char	**hd_msg_recipients(const struct hd_msg *);
 char	*hd_msg_id(const struct hd_msg *);
 int	 hd_msg_body(struct hd_msg *, int, char **, size_t *,
 	    struct hd_error *);
-int	 hd_msg_signed(struct hd_msg *, const char *, size_t, const char *,
+void	 hd_msg_set_output(struct hd_msg *, int);
+int	 hd_msg_signed(struct hd_msg *, char *, size_t, const char *,
 	    size_t, const char *, char **, size_t *, struct hd_error *);
-int	 hd_msg_encrypted(struct hd_msg *, const char *, size_t, char **,
+int	 hd_msg_encrypted(struct hd_msg *, char *, size_t, int, char **,
 	    size_t *, struct hd_error *);
 
 /* A signed or encrypted entity found in an incoming message. */
@@ -280,6 +292,7 @@ struct hd_found {
 	char	*error;		/* malformed: why */
 	char	*data;		/* signed bytes (CRLF), armor, ciphertext */
 	size_t	 len;
+	int	 borrowed;	/* data is part of the message: not freed */
 	char	*sig;		/* multipart/signed: the signature */
 	size_t	 siglen;
 };
@@ -352,9 +365,9 @@ struct hd_out {
 };
 
 int	 hd_outgoing(const char *, const char *, const struct hd_out *,
-	    char **, size_t *, struct hd_error *);
+	    char **, size_t *, int *, struct hd_error *);
 int	 hd_outgoing_buf(struct hd_state *, const char *, size_t,
-	    const struct hd_out *, char **, size_t *, struct hd_error *);
+	    const struct hd_out *, int, char **, size_t *, struct hd_error *);
 
 /* incoming.c: hdpgp-verify and hdpgp-decrypt */
 #define HD_IN_FILTER	0	/* the message with our verdict fields */
@@ -367,7 +380,19 @@ struct hd_in {
 };
 
 int	 hd_incoming(const char *, const char *, const struct hd_in *,
-	    char **, size_t *, struct hd_error *);
+	    char **, size_t *, int *, struct hd_error *);
+int	 hd_incoming_buf(struct hd_state *, const char *, const char *,
+	    size_t, const struct hd_in *, int, char **, size_t *,
+	    struct hd_error *);
+
+/* batch.c: many messages in one run (FILE... and -o DIR) */
+typedef int hd_filter_fn(struct hd_state *, const char *, const char *,
+    size_t, const void *, int, char **, size_t *, struct hd_error *);
+
+int	 hd_batch(const char *, char *const *, size_t, const char *,
+	    hd_filter_fn *, const void *, int);
+hd_filter_fn hd_batch_incoming;
+hd_filter_fn hd_batch_outgoing;
 
 /* log.c: the security log in state.tdb */
 struct hd_logrec {

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ struct sigrep {
 struct report {
 	struct hd_state	*st;
 	const struct hd_in *opt;
+	const char	*name;		/* labels the answer, or NULL */
+	int		 outfd;		/* filter mode writes here, or -1 */
 	struct hd_msg	*msg;
 	GArray		*sigs;		/* struct sigrep */
 	int		 enc;
@@ -457,6 +460,10 @@ report_json(const struct report *r, int rc)
 	    0)) : g_strdup("none");
 	ev = enc_value(r);
 	json_builder_begin_object(b);
+	if (r->name != NULL) {
+		json_builder_set_member_name(b, "file");
+		json_builder_add_string_value(b, r->name);
+	}
 	json_builder_set_member_name(b, "type");
 	json_builder_add_string_value(b, "PGP");
 	(void)rc;
@@ -529,6 +536,17 @@ log_report(struct report *r, int rc, char **st)
 	g_free(to);
 }
 
+/* What gpg has read is not needed again: less at the peak. */
+static void
+drop_data(struct hd_found *f)
+{
+	if (!f->borrowed)
+		g_free(f->data);
+	g_free(f->sig);
+	f->data = f->sig = NULL;
+	f->len = f->siglen = 0;
+}
+
 static int
 run(struct report *r, const char *in, size_t inlen, char **out,
     size_t *outlen, struct hd_error *e)
@@ -556,6 +574,7 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 
 		if (!enc && f->kind != HD_FOUND_ATTACHMENT) {
 			verify_found(r, g, f, f->whole);
+			drop_data(found[i]);
 			continue;
 		}
 		if (r->opt->decrypt && f->in_place) {
@@ -571,6 +590,7 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 			done = 1;
 			if (decrypt_found(r, g, f, &entity, &elen) == 0)
 				verify_inner(r, g, entity, elen, &prot);
+			drop_data(found[i]);
 		} else if (r->enc == ENC_NONE) {
 			r->enc = ENC_SKIPPED;
 			r->enc_full = f->whole;
@@ -591,9 +611,15 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 			g_ptr_array_add(drop, g_strndup(prot[i],
 			    strcspn(prot[i], ":")));
 		g_ptr_array_add(drop, NULL);
-		hd_msg_rewrite(r->msg, (const char *const *)st,
+		hd_msg_set_output(r->msg, r->outfd);
+		if (hd_msg_rewrite(r->msg, (const char *const *)st,
 		    (const char *const *)drop->pdata,
-		    (const char *const *)prot, entity, elen, out, outlen);
+		    (const char *const *)prot, entity, elen, out,
+		    outlen) != 0) {
+			rc = hd_error_set(e, EX_IOERR, "output: %s",
+			    strerror(errno));
+			goto out;
+		}
 	}
 	else if (r->opt->mode == HD_IN_JSON) {
 		*out = g_strconcat(json = report_json(r, rc), "\n", NULL);
@@ -602,8 +628,11 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 	} else {
 		GString *s = g_string_new(NULL);
 
-		for (i = 0; st[i] != NULL; i++)
+		for (i = 0; st[i] != NULL; i++) {
+			if (r->name != NULL)
+				g_string_append_printf(s, "%s: ", r->name);
 			g_string_append_printf(s, "%s\n", st[i]);
+		}
 		*outlen = s->len;
 		*out = g_string_free(s, FALSE);
 	}
@@ -625,28 +654,56 @@ out:
 
 /*
  * The message in file (NULL: stdin) verified, and with decrypt set
- * decrypted, answered as o->mode says.  Returns the exit status.
+ * decrypted, answered as o->mode says.  Returns the exit status.  A
+ * large message's filter-mode result is staged in a file (*outfd, at
+ * offset 0; *out is then NULL), not in memory.
  */
 int
 hd_incoming(const char *dir, const char *file, const struct hd_in *o,
-    char **out, size_t *outlen, struct hd_error *e)
+    char **out, size_t *outlen, int *outfd, struct hd_error *e)
 {
-	struct report r;
+	struct hd_state *st;
 	char *in;
 	size_t inlen;
+	int rc;
+
+	*out = NULL;
+	*outfd = -1;
+	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
+		return rc;
+	if (o->mode == HD_IN_FILTER && inlen >= HD_STAGE_MIN)
+		*outfd = hd_stage_open();
+	if ((rc = hd_state_open(&st, dir, 1, e)) == 0) {
+		rc = hd_incoming_buf(st, NULL, in, inlen, o, *outfd, out,
+		    outlen, e);
+		hd_state_close(st);
+	}
+	g_free(in);
+	return rc;
+}
+
+/*
+ * The same for a message in memory, with the state open.  name, when
+ * not NULL, labels the answer of check and JSON mode (several files);
+ * outfd >= 0 takes filter mode's message instead of *out.
+ */
+int
+hd_incoming_buf(struct hd_state *st, const char *name, const char *in,
+    size_t inlen, const struct hd_in *o, int outfd, char **out,
+    size_t *outlen, struct hd_error *e)
+{
+	struct report r;
 	guint i;
 	int rc;
 
 	*out = NULL;
-	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
-		return rc;
 	memset(&r, 0, sizeof(r));
+	r.st = st;
 	r.opt = o;
+	r.name = name;
+	r.outfd = outfd;
 	r.sigs = g_array_new(FALSE, TRUE, sizeof(struct sigrep));
-	if ((rc = hd_state_open(&r.st, dir, 1, e)) == 0) {
-		rc = run(&r, in, inlen, out, outlen, e);
-		hd_state_close(r.st);
-	}
+	rc = run(&r, in, inlen, out, outlen, e);
 	for (i = 0; i < r.sigs->len; i++) {
 		g_free(g_array_index(r.sigs, struct sigrep, i).uid);
 		g_free(g_array_index(r.sigs, struct sigrep, i).reason);
@@ -656,6 +713,5 @@ hd_incoming(const char *dir, const char *file, const struct hd_in *o,
 	g_free(r.enc_reason);
 	g_free(r.sender);
 	g_free(r.msgid);
-	g_free(in);
 	return rc;
 }

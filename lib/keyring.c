@@ -419,14 +419,24 @@ get_key(struct hd_gpg *g, const char *fpr, int secret, gpgme_key_t *k,
 static int
 take_data(gpgme_data_t d, char **buf, size_t *len)
 {
-	char *p;
-
-	p = gpgme_data_release_and_get_mem(d, len);
-	*buf = g_malloc(*len + 1);
-	if (*len > 0)
-		memcpy(*buf, p, *len);
-	(*buf)[*len] = '\0';
-	gpgme_free(p);
+	/*
+	 * gpgme's own buffer, NUL-terminated, not a copy of it: for a large
+	 * message a copy would double the peak.  gpgme and GLib (since
+	 * 2.46) both allocate with malloc, so g_free frees it.
+	 */
+	if (gpgme_data_seek(d, 0, SEEK_END) == -1 ||
+	    gpgme_data_write(d, "", 1) != 1) {
+		*buf = NULL;
+		*len = 0;
+		gpgme_data_release(d);
+		return -1;
+	}
+	*buf = gpgme_data_release_and_get_mem(d, len);
+	if (*buf == NULL) {
+		*buf = g_strdup("");
+		*len = 1;
+	}
+	(*len)--;
 	return 0;
 }
 
@@ -575,7 +585,8 @@ hd_gpg_export(struct hd_gpg *g, const char *fpr, int secret, int binary,
 		gpgme_data_release(d);
 		return gpg_fail(e, err, fpr);
 	}
-	take_data(d, buf, len);
+	if (take_data(d, buf, len) != 0)
+		return hd_error_set(e, EX_OSERR, "%s: out of memory", fpr);
 	if (*len == 0) {
 		g_free(*buf);
 		return hd_error_set(e, EX_SOFTWARE, "%s: gpg exported nothing",
@@ -704,7 +715,8 @@ hd_gpg_sign(struct hd_gpg *g, const char *fpr, const char *buf, size_t len,
 	}
 	g_strlcpy(hash, gpgme_hash_algo_name(r->signatures->hash_algo),
 	    hashlen);
-	take_data(out, sig, siglen);
+	if (take_data(out, sig, siglen) != 0)
+		return hd_error_set(e, EX_OSERR, "sign: out of memory");
 	return 0;
 }
 
@@ -715,19 +727,28 @@ hd_gpg_sign(struct hd_gpg *g, const char *fpr, const char *buf, size_t len,
  */
 int
 hd_gpg_encrypt(struct hd_gpg *g, char **fprs, size_t n, const char *signer,
-    const char *buf, size_t len, char **cipher, size_t *clen,
+    const char *buf, size_t len, int cfd, char **cipher, size_t *clen,
     struct hd_error *e)
 {
 	gpgme_data_t in, out;
 	gpgme_error_t err;
 	gpgme_encrypt_flags_t flags = GPGME_ENCRYPT_ALWAYS_TRUST;
 	char *recp;
+	off_t end;
 	int rc;
 
 	if (signer != NULL && (rc = add_signer(g, signer, e)) != 0)
 		return rc;
 	if ((rc = data_from(buf, len, &in, &out, e)) != 0)
 		return rc;
+	/* With cfd, the ciphertext goes to that file, not to memory. */
+	if (cfd >= 0) {
+		gpgme_data_release(out);
+		if ((err = gpgme_data_new_from_fd(&out, cfd)) != 0) {
+			gpgme_data_release(in);
+			return gpg_fail(e, err, "encrypt");
+		}
+	}
 	recp = g_strjoinv("\n", fprs);
 	(void)n;
 	gpgme_set_armor(g->ctx, 1);
@@ -742,7 +763,17 @@ hd_gpg_encrypt(struct hd_gpg *g, char **fprs, size_t n, const char *signer,
 		gpgme_data_release(out);
 		return gpg_fail(e, err, signer != NULL ? signer : "encrypt");
 	}
-	take_data(out, cipher, clen);
+	if (cfd >= 0) {
+		gpgme_data_release(out);
+		*cipher = NULL;
+		if ((end = lseek(cfd, 0, SEEK_END)) == -1)
+			return hd_error_set(e, EX_IOERR, "encrypt: %s",
+			    strerror(errno));
+		*clen = (size_t)end;
+		return 0;
+	}
+	if (take_data(out, cipher, clen) != 0)
+		return hd_error_set(e, EX_OSERR, "encrypt: out of memory");
 	return 0;
 }
 

@@ -9,7 +9,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 
@@ -17,10 +19,13 @@
 
 struct hd_msg {
 	GMimeMessage	*msg;
+	GByteArray	*wrap;		/* raw, lent to gmime's parser */
 	int		 crlf;		/* the input's line ends */
 	const char	*raw;		/* the input, the caller's to keep */
 	size_t		 rawlen;
 	int		 modified;	/* parts replaced: write it anew */
+	int		 outfd;		/* the result goes here, or -1: memory */
+	GPtrArray	*kept;		/* buffers lent to gmime, ours to free */
 };
 
 static void
@@ -34,20 +39,57 @@ init_gmime(void)
 	}
 }
 
+/*
+ * With lend set, gmime reads buf in place instead of a copy: the parts'
+ * contents stay ranges of it, so buf must outlive the object, and
+ * *lend is to be released with g_byte_array_free(*lend, FALSE) after
+ * it.  For a 50 MB message that is 50 MB less at the peak.
+ */
 static GMimeObject *
-parse_object(const char *buf, size_t len, int message)
+parse_stream(GMimeStream *s, int message)
 {
-	GMimeStream *s;
 	GMimeParser *p;
 	GObject *o;
 
-	s = g_mime_stream_mem_new_with_buffer(buf, len);
 	p = g_mime_parser_new_with_stream(s);
 	o = message ? (GObject *)g_mime_parser_construct_message(p, NULL) :
 	    (GObject *)g_mime_parser_construct_part(p, NULL);
 	g_object_unref(p);
-	g_object_unref(s);
 	return (GMimeObject *)o;
+}
+
+static GMimeObject *
+parse_object(const char *buf, size_t len, int message, GByteArray **lend)
+{
+	GMimeStream *s;
+	GMimeObject *o;
+
+	if (lend != NULL) {
+		*lend = g_byte_array_new_take((guint8 *)(uintptr_t)buf, len);
+		s = g_mime_stream_mem_new_with_byte_array(*lend);
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
+	} else
+		s = g_mime_stream_mem_new_with_buffer(buf, len);
+	o = parse_stream(s, message);
+	g_object_unref(s);
+	return o;
+}
+
+/*
+ * buf, from now on m's, read in place by gmime (no copy) and freed with
+ * m: what we sign or encrypt is not copied again to be written.
+ */
+static GMimeStream *
+lend(struct hd_msg *m, char *buf, size_t len)
+{
+	GByteArray *a = g_byte_array_new_take((guint8 *)buf, len);
+	GMimeStream *s = g_mime_stream_mem_new_with_byte_array(a);
+
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
+	if (m->kept == NULL)
+		m->kept = g_ptr_array_new();
+	g_ptr_array_add(m->kept, a);
+	return s;
 }
 
 static int
@@ -67,7 +109,7 @@ hd_msg_parse(const char *buf, size_t len, struct hd_msg **out,
 
 	init_gmime();
 	m = g_new0(struct hd_msg, 1);
-	m->msg = (GMimeMessage *)parse_object(buf, len, 1);
+	m->msg = (GMimeMessage *)parse_object(buf, len, 1, &m->wrap);
 	/* Some header: the message's, or (a bare entity) its part's. */
 	if (m->msg == NULL || g_mime_message_get_mime_part(m->msg) == NULL ||
 	    header_count(GMIME_OBJECT(m->msg)) +
@@ -80,7 +122,37 @@ hd_msg_parse(const char *buf, size_t len, struct hd_msg **out,
 	m->crlf = nl != NULL && nl > buf && nl[-1] == '\r';
 	m->raw = buf;
 	m->rawlen = len;
+	m->outfd = -1;
 	*out = m;
+	return 0;
+}
+
+/*
+ * The message hd_msg_signed, hd_msg_encrypted or hd_msg_rewrite makes is
+ * written to fd as it is made, instead of into memory: for a large
+ * message, one copy less at the peak.  Their *out is then NULL and
+ * *outlen what was written.
+ */
+void
+hd_msg_set_output(struct hd_msg *m, int fd)
+{
+	m->outfd = fd;
+}
+
+static int
+fd_write(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
 	return 0;
 }
 
@@ -91,6 +163,13 @@ hd_msg_free(struct hd_msg *m)
 		return;
 	if (m->msg != NULL)
 		g_object_unref(m->msg);
+	if (m->wrap != NULL)
+		g_byte_array_free(m->wrap, FALSE);
+	if (m->kept != NULL) {
+		for (guint i = 0; i < m->kept->len; i++)
+			g_byte_array_free(m->kept->pdata[i], TRUE);
+		g_ptr_array_free(m->kept, TRUE);
+	}
 	g_free(m);
 }
 
@@ -279,10 +358,9 @@ write_object(GMimeObject *o, int crlf)
 	g_mime_format_options_set_newline_format(opt, crlf ?
 	    GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX);
 	g_mime_object_write_to_stream(o, opt, s);
-	a = g_byte_array_new();
-	g_byte_array_append(a, g_mime_stream_mem_get_byte_array(
-	    GMIME_STREAM_MEM(s))->data, g_mime_stream_mem_get_byte_array(
-	    GMIME_STREAM_MEM(s))->len);
+	/* The stream's own array, not a copy of it. */
+	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
 	g_object_unref(s);
 	g_mime_format_options_free(opt);
 	return a;
@@ -306,16 +384,25 @@ static GByteArray *
 escape_from(GByteArray *a)
 {
 	GByteArray *out;
-	guint i;
+	const guint8 *p, *end = a->data + a->len, *line;
+	size_t n = 0;
 
-	out = g_byte_array_sized_new(a->len + 64);
-	for (i = 0; i < a->len; i++) {
-		if ((i == 0 || a->data[i - 1] == '\n') && a->len - i >= 5 &&
-		    memcmp(a->data + i, "From ", 5) == 0) {
+	for (line = a->data; line < end; line = p != NULL ? p + 1 : end) {
+		if (end - line >= 5 && memcmp(line, "From ", 5) == 0)
+			n++;
+		p = memchr(line, '\n', end - line);
+	}
+	if (n == 0)
+		return a;
+	out = g_byte_array_sized_new(a->len + 2 * n + 1);
+	for (line = a->data; line < end; line = p) {
+		if (end - line >= 5 && memcmp(line, "From ", 5) == 0) {
 			g_byte_array_append(out, (const guint8 *)"=46", 3);
-			continue;
+			line++;
 		}
-		g_byte_array_append(out, a->data + i, 1);
+		p = memchr(line, '\n', end - line);
+		p = p != NULL ? p + 1 : end;
+		g_byte_array_append(out, line, p - line);
 	}
 	g_byte_array_free(a, TRUE);
 	return out;
@@ -382,6 +469,20 @@ hd_msg_body(struct hd_msg *m, int protect, char **buf, size_t *len,
 }
 
 static GMimePart *
+stream_part(const char *type, const char *subtype, GMimeStream *s)
+{
+	GMimePart *p = g_mime_part_new_with_type(type, subtype);
+	GMimeDataWrapper *w;
+
+	w = g_mime_data_wrapper_new_with_stream(s,
+	    GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(p, w);
+	g_mime_part_set_content_encoding(p, GMIME_CONTENT_ENCODING_7BIT);
+	g_object_unref(w);
+	return p;
+}
+
+static GMimePart *
 text_part(const char *type, const char *subtype, const char *text,
     size_t len)
 {
@@ -399,28 +500,59 @@ text_part(const char *type, const char *subtype, const char *text,
 }
 
 static int
-finish(struct hd_msg *m, GMimeObject *top, char **out, size_t *outlen)
+finish(struct hd_msg *m, GMimeObject *top, char **out, size_t *outlen,
+    struct hd_error *e)
 {
+	GMimeFormatOptions *opt;
+	GMimeStream *s;
+	gint64 n;
+
 	g_mime_message_set_mime_part(m->msg, top);
 	g_object_unref(top);
 	g_mime_object_set_header(GMIME_OBJECT(m->msg), "MIME-Version", "1.0",
 	    NULL);
-	*out = take(write_object(GMIME_OBJECT(m->msg), m->crlf), outlen);
+	if (m->outfd < 0) {
+		*out = take(write_object(GMIME_OBJECT(m->msg), m->crlf),
+		    outlen);
+		return 0;
+	}
+	*out = NULL;
+	opt = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(opt, m->crlf ?
+	    GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX);
+	s = g_mime_stream_fs_new(m->outfd);
+	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(s), FALSE);
+	n = g_mime_object_write_to_stream(GMIME_OBJECT(m->msg), opt, s);
+	if (n >= 0 && g_mime_stream_flush(s) != 0)
+		n = -1;
+	g_object_unref(s);
+	g_mime_format_options_free(opt);
+	if (n < 0)
+		return hd_error_set(e, EX_IOERR, "output: %s",
+		    strerror(errno));
+	*outlen = (size_t)n;
 	return 0;
 }
 
-/* RFC 3156 §5: multipart/signed over exactly the bytes that were signed. */
+/*
+ * RFC 3156 §5: multipart/signed over exactly the bytes that were signed.
+ * body becomes m's.
+ */
 int
-hd_msg_signed(struct hd_msg *m, const char *body, size_t bodylen,
+hd_msg_signed(struct hd_msg *m, char *body, size_t bodylen,
     const char *sig, size_t siglen, const char *hash, char **out,
     size_t *outlen, struct hd_error *e)
 {
 	GMimeMultipart *mp;
 	GMimeObject *content;
+	GMimeStream *s;
 	GMimePart *sp;
 	char *micalg;
 
-	if ((content = parse_object(body, bodylen, 0)) == NULL)
+	s = lend(m, body, bodylen);
+	content = parse_stream(s, 0);
+	g_object_unref(s);
+	if (content == NULL)
 		return hd_error_set(e, EX_SOFTWARE, "cannot re-read the "
 		    "signed entity");
 	mp = GMIME_MULTIPART(g_mime_multipart_signed_new());
@@ -441,18 +573,21 @@ hd_msg_signed(struct hd_msg *m, const char *body, size_t bodylen,
 	    "OpenPGP digital signature", NULL);
 	g_mime_multipart_add(mp, GMIME_OBJECT(sp));
 	g_object_unref(sp);
-	return finish(m, GMIME_OBJECT(mp), out, outlen);
+	return finish(m, GMIME_OBJECT(mp), out, outlen, e);
 }
 
-/* RFC 3156 §4: the Version part, then the armored OpenPGP message. */
+/*
+ * RFC 3156 §4: the Version part, then the armored OpenPGP message: cipher
+ * (which becomes m's), or with cipher NULL the file cfd from offset 0.
+ */
 int
-hd_msg_encrypted(struct hd_msg *m, const char *cipher, size_t len,
+hd_msg_encrypted(struct hd_msg *m, char *cipher, size_t len, int cfd,
     char **out, size_t *outlen, struct hd_error *e)
 {
 	GMimeMultipart *mp;
 	GMimePart *vp, *cp;
+	GMimeStream *s;
 
-	(void)e;
 	mp = GMIME_MULTIPART(g_mime_multipart_encrypted_new());
 	g_mime_multipart_set_boundary(mp, NULL);
 	g_mime_object_set_content_type_parameter(GMIME_OBJECT(mp), "protocol",
@@ -464,14 +599,21 @@ hd_msg_encrypted(struct hd_msg *m, const char *cipher, size_t len,
 	    "PGP/MIME version identification", NULL);
 	g_mime_multipart_add(mp, GMIME_OBJECT(vp));
 	g_object_unref(vp);
-	cp = text_part("application", "octet-stream", cipher, len);
+	if (cipher != NULL)
+		s = lend(m, cipher, len);
+	else {
+		s = g_mime_stream_fs_new_with_bounds(cfd, 0, (gint64)len);
+		g_mime_stream_fs_set_owner(GMIME_STREAM_FS(s), FALSE);
+	}
+	cp = stream_part("application", "octet-stream", s);
+	g_object_unref(s);
 	g_mime_object_set_disposition(GMIME_OBJECT(cp), "inline");
 	g_mime_part_set_filename(cp, "encrypted.asc");
 	g_mime_object_set_header(GMIME_OBJECT(cp), "Content-Description",
 	    "OpenPGP encrypted message", NULL);
 	g_mime_multipart_add(mp, GMIME_OBJECT(cp));
 	g_object_unref(cp);
-	return finish(m, GMIME_OBJECT(mp), out, outlen);
+	return finish(m, GMIME_OBJECT(mp), out, outlen, e);
 }
 
 /*
@@ -509,10 +651,10 @@ static char *
 first_part_raw(const char *raw, size_t len, const char *boundary,
     size_t *outlen)
 {
-	const char *p, *end = raw + len, *start = NULL, *stop = NULL;
-	size_t blen = strlen(boundary);
+	const char *p, *q, *end = raw + len, *start = NULL, *stop = NULL;
+	size_t blen = strlen(boundary), n;
 	int opens = 0, closes = 0, k;
-	GString *s;
+	char *out, *o;
 
 	/*
 	 * RFC 2046 keeps a boundary out of everything it encloses, so a
@@ -540,14 +682,27 @@ first_part_raw(const char *raw, size_t len, const char *boundary,
 	}
 	if (opens != 2 || closes != 1 || stop < start)
 		return NULL;
-	s = g_string_sized_new(stop - start + 64);
-	for (p = start; p < stop; p++) {
-		if (*p == '\n' && (p == start || p[-1] != '\r'))
-			g_string_append_c(s, '\r');
-		g_string_append_c(s, *p);
+	/* CRLF canonical (RFC 3156 §5), sized once: a line at a time. */
+	n = 0;
+	for (p = start; p < stop && (q = memchr(p, '\n', stop - p)) != NULL;
+	    p = q + 1)
+		n += q == start || q[-1] != '\r';
+	out = o = g_malloc(stop - start + n + 1);
+	for (p = start; p < stop; p = q + 1) {
+		if ((q = memchr(p, '\n', stop - p)) == NULL) {
+			memcpy(o, p, stop - p);
+			o += stop - p;
+			break;
+		}
+		memcpy(o, p, q - p);
+		o += q - p;
+		if (q == start || q[-1] != '\r')
+			*o++ = '\r';
+		*o++ = '\n';
 	}
-	*outlen = s->len;
-	return g_string_free(s, FALSE);
+	*o = '\0';
+	*outlen = o - out;
+	return out;
 }
 
 static char *
@@ -562,14 +717,50 @@ decoded(GMimeObject *o, size_t *len)
 		*len = 0;
 		return g_strdup("");
 	}
+	/* The stream's own array, not a copy of it. */
 	s = g_mime_stream_mem_new();
 	g_mime_data_wrapper_write_to_stream(w, s);
-	a = g_byte_array_new();
-	g_byte_array_append(a, g_mime_stream_mem_get_byte_array(
-	    GMIME_STREAM_MEM(s))->data, g_mime_stream_mem_get_byte_array(
-	    GMIME_STREAM_MEM(s))->len);
+	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
 	g_object_unref(s);
 	return take(a, len);
+}
+
+/*
+ * The content of a part whose transfer encoding changes nothing (7bit,
+ * 8bit, binary) as it stands in the message read in place: no copy of
+ * a large ciphertext.  NULL when it is anything else.
+ */
+static const char *
+view(const struct hd_msg *m, GMimeObject *o, size_t *len)
+{
+	GMimeDataWrapper *w;
+	GMimeStream *s;
+	GByteArray *a;
+	gint64 end;
+
+	if (m->wrap == NULL || !GMIME_IS_PART(o) ||
+	    (w = g_mime_part_get_content(GMIME_PART(o))) == NULL)
+		return NULL;
+	switch (g_mime_data_wrapper_get_encoding(w)) {
+	case GMIME_CONTENT_ENCODING_DEFAULT:
+	case GMIME_CONTENT_ENCODING_7BIT:
+	case GMIME_CONTENT_ENCODING_8BIT:
+	case GMIME_CONTENT_ENCODING_BINARY:
+		break;
+	default:
+		return NULL;
+	}
+	s = g_mime_data_wrapper_get_stream(w);
+	if (s == NULL || !GMIME_IS_STREAM_MEM(s) ||
+	    (a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s))) !=
+	    m->wrap)
+		return NULL;
+	end = s->bound_end < 0 ? (gint64)a->len : s->bound_end;
+	if (s->bound_start < 0 || end < s->bound_start || end > (gint64)a->len)
+		return NULL;
+	*len = (size_t)(end - s->bound_start);
+	return (const char *)a->data + s->bound_start;
 }
 
 static const char *armor_start(const char *, size_t, const char *);
@@ -708,6 +899,9 @@ check_encrypted(struct walk *w, GMimeObject *o, int whole)
 	    g_ascii_strcasecmp(proto, "application/pgp-encrypted") != 0)
 		f->error = g_strdup("multipart/encrypted without the protocol "
 		    "application/pgp-encrypted");
+	else if ((f->data = (char *)(uintptr_t)view(w->m,
+	    g_mime_multipart_get_part(mp, 1), &f->len)) != NULL)
+		f->borrowed = 1;
 	else
 		f->data = decoded(g_mime_multipart_get_part(mp, 1), &f->len);
 }
@@ -945,7 +1139,8 @@ hd_found_free(struct hd_found **found, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		g_free(found[i]->data);
+		if (!found[i]->borrowed)
+			g_free(found[i]->data);
 		g_free(found[i]->sig);
 		g_free(found[i]->error);
 		g_free(found[i]);
@@ -1131,6 +1326,38 @@ append_lines(GString *s, const char *text, size_t len, const char *nl)
 }
 
 /*
+ * s, then text with the input's line ends: into s, or with fd >= 0 to fd
+ * a megabyte at a time (s is emptied).  -1 on a write error.
+ */
+static int
+put_lines(int fd, GString *s, const char *text, size_t len, const char *nl,
+    size_t *written)
+{
+	const char *p = text, *end = text + len, *cut;
+
+	if (fd < 0) {
+		append_lines(s, text, len, nl);
+		return 0;
+	}
+	while (p < end || s->len > 0) {
+		/* Cut after a line end, so a CRLF is never split. */
+		cut = end - p > (1 << 20) ? p + (1 << 20) : end;
+		if (cut < end && (cut = memchr(cut, '\n', end - cut)) != NULL)
+			cut++;
+		else
+			cut = end;
+		append_lines(s, p, cut - p, nl);
+		if (fd_write(fd, s->str, s->len) != 0)
+			return -1;
+		*written += s->len;
+		explicit_bzero(s->str, s->len);
+		g_string_truncate(s, 0);
+		p = cut;
+	}
+	return 0;
+}
+
+/*
  * The message with our verdict fields first (stamps, "Name: value"),
  * every X-Hdpgp-* field of the input's top level removed, the fields
  * named in drop removed, the fields of add appended, and, when body is
@@ -1197,8 +1424,10 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 	const char *raw = m->raw, *nl = newline(m), *p;
 	const char *const *f;
 	size_t hend, hstart = 0, bstart, ihend, ibody, rawlen = m->rawlen;
+	size_t written = 0;
 	GString *s, *inner;
 	GByteArray *anew = NULL;
+	int rc = 0;
 
 	/* Parts were replaced: the message as gmime now writes it. */
 	if (m->modified) {
@@ -1206,7 +1435,7 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 		raw = (const char *)anew->data;
 		rawlen = anew->len;
 	}
-	s = g_string_sized_new(rawlen + bodylen + 256);
+	s = g_string_sized_new(m->outfd < 0 ? rawlen + bodylen + 256 : 4096);
 
 	hend = header_block(raw, rawlen, &bstart);
 	/* An mbox envelope line, as procmail hands it over, stays first. */
@@ -1221,7 +1450,15 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 	copy_fields(s, raw + hstart, raw + hend, body != NULL ?
 	    keep_outer_bare : keep_outer, drop);
 	if (body == NULL) {
-		g_string_append_len(s, raw + hend, rawlen - hend);
+		if (m->outfd < 0)
+			g_string_append_len(s, raw + hend, rawlen - hend);
+		else if (fd_write(m->outfd, s->str, s->len) != 0 ||
+		    fd_write(m->outfd, raw + hend, rawlen - hend) != 0)
+			rc = -1;
+		else {
+			written = s->len + rawlen - hend;
+			g_string_truncate(s, 0);
+		}
 	} else {
 		/*
 		 * The entity's own Content-* fields join the top level, and
@@ -1239,17 +1476,24 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 		append_lines(s, inner->str, inner->len, nl);
 		if (ihend == 0)		/* no fields: the blank line */
 			g_string_append(s, nl);
-		append_lines(s, body + (ihend == 0 ? ibody : ihend),
-		    bodylen - (ihend == 0 ? ibody : ihend), nl);
+		rc = put_lines(m->outfd, s, body + (ihend == 0 ? ibody : ihend),
+		    bodylen - (ihend == 0 ? ibody : ihend), nl, &written);
 		g_string_free(inner, TRUE);
 	}
 	if (anew != NULL) {
 		explicit_bzero(anew->data, anew->len);
 		g_byte_array_free(anew, TRUE);
 	}
-	*outlen = s->len;
-	*out = g_string_free(s, FALSE);
-	return 0;
+	if (m->outfd < 0) {
+		*outlen = s->len;
+		*out = g_string_free(s, FALSE);
+	} else {
+		explicit_bzero(s->str, s->len);
+		g_string_free(s, TRUE);
+		*out = NULL;
+		*outlen = written;
+	}
+	return rc;
 }
 
 /*

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -28,6 +29,7 @@ struct job {
 	struct hd_key	 signer;
 	int		 have_signer;
 	int		 dataerr;	/* a problem of the message itself */
+	int		 outfd;		/* the result goes here, or -1 */
 };
 
 /*
@@ -204,7 +206,7 @@ run_crypto(struct job *j, char **out, size_t *outlen, struct hd_error *e)
 	struct hd_gpg *g = NULL;
 	char *body = NULL, *res = NULL, *pass = NULL, hash[32];
 	size_t blen, rlen;
-	int rc;
+	int rc, cfd = -1;
 
 	if ((rc = hd_msg_body(j->msg, j->o->protect && j->o->encrypt, &body,
 	    &blen, e)) != 0)
@@ -215,13 +217,20 @@ run_crypto(struct job *j, char **out, size_t *outlen, struct hd_error *e)
 	    &pass) == 0)
 		hd_gpg_set_passphrase(g, pass);
 	if (j->o->encrypt) {
+		/* A staged message stages its ciphertext too. */
+		if (j->outfd >= 0)
+			cfd = hd_stage_open();
 		g_ptr_array_add(j->fprs, NULL);
 		rc = hd_gpg_encrypt(g, (char **)j->fprs->pdata,
 		    j->fprs->len - 1, j->have_signer ? j->signer.fpr : NULL,
-		    body, blen, &res, &rlen, e);
+		    body, blen, cfd, &res, &rlen, e);
 		g_ptr_array_remove_index(j->fprs, j->fprs->len - 1);
+		g_free(body);
+		body = NULL;
 		if (rc == 0)
-			rc = hd_msg_encrypted(j->msg, res, rlen, out, outlen, e);
+			rc = hd_msg_encrypted(j->msg, res, rlen, cfd, out,
+			    outlen, e);
+		res = NULL;	/* the message's now */
 	} else {
 		rc = hd_gpg_sign(g, j->signer.fpr, body, blen, &res, &rlen,
 		    hash, sizeof(hash), e);
@@ -230,6 +239,7 @@ run_crypto(struct job *j, char **out, size_t *outlen, struct hd_error *e)
 
 			rc = hd_msg_signed(j->msg, body, blen, res, rlen,
 			    micalg, out, outlen, e);
+			body = NULL;	/* the message's now */
 			g_free(micalg);
 		}
 	}
@@ -239,6 +249,8 @@ out:
 	hd_secure_free(pass);
 	g_free(res);
 	g_free(body);
+	if (cfd >= 0)
+		close(cfd);
 	hd_gpg_close(g);
 	return rc;
 }
@@ -246,31 +258,40 @@ out:
 /*
  * The message in file (NULL: stdin) signed and/or encrypted as o says,
  * with the state in dir (NULL: the default).  All or nothing: *out only
- * on success.
+ * on success.  A large message's result is staged in a file (*outfd, at
+ * offset 0; *out is then NULL), not in memory.
  */
 int
 hd_outgoing(const char *dir, const char *file, const struct hd_out *o,
-    char **out, size_t *outlen, struct hd_error *e)
+    char **out, size_t *outlen, int *outfd, struct hd_error *e)
 {
 	struct hd_state *st;
 	char *in;
 	size_t inlen;
 	int rc;
 
+	*out = NULL;
+	*outfd = -1;
 	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
 		return rc;
+	if (inlen >= HD_STAGE_MIN)
+		*outfd = hd_stage_open();
 	if ((rc = hd_state_open(&st, dir, 1, e)) == 0) {
-		rc = hd_outgoing_buf(st, in, inlen, o, out, outlen, e);
+		rc = hd_outgoing_buf(st, in, inlen, o, *outfd, out, outlen, e);
 		hd_state_close(st);
 	}
 	g_free(in);
 	return rc;
 }
 
-/* The same for a message in memory, with the state open. */
+/*
+ * The same for a message in memory, with the state open; outfd >= 0
+ * takes the result instead of *out.
+ */
 int
 hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
-    const struct hd_out *o, char **out, size_t *outlen, struct hd_error *e)
+    const struct hd_out *o, int outfd, char **out, size_t *outlen,
+    struct hd_error *e)
 {
 	struct job j;
 	int rc, kind;
@@ -278,6 +299,7 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 	memset(&j, 0, sizeof(j));
 	j.st = st;
 	j.o = o;
+	j.outfd = outfd;
 	j.problems = g_string_new(NULL);
 	j.to = g_string_new(NULL);
 	j.keys = g_string_new(NULL);
@@ -291,8 +313,8 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 	kind = hd_msg_kind(j.msg);
 	/* Running a filter twice never wraps twice (SPEC §4). */
 	if (kind == HD_MSG_ENCRYPTED || (kind == HD_MSG_SIGNED && !o->encrypt)) {
-		*out = g_memdup2(in, inlen);
-		*outlen = inlen;
+		if ((rc = hd_put(outfd, in, inlen, out, outlen, e)) != 0)
+			goto out;
 		log_job(&j, "skipped", kind == HD_MSG_ENCRYPTED ?
 		    "already encrypted" : "already signed");
 		goto out;
@@ -304,8 +326,10 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 	else if (j.problems->len > 0)
 		rc = hd_error_set(e, j.dataerr ? EX_DATAERR : EX_UNAVAILABLE,
 		    "%s", j.problems->str);
-	else
+	else {
+		hd_msg_set_output(j.msg, outfd);
 		rc = run_crypto(&j, out, outlen, e);
+	}
 	log_job(&j, rc == 0 ? "success" : "failed", rc == 0 ? NULL : e->text);
 out:
 	if (j.have_signer)

@@ -339,3 +339,94 @@ hd_is_keyid(const char *s)
 		s += 2;
 	return strlen(s) == 16 && all_hex(s, 16);
 }
+
+/*
+ * An unlinked file in $TMPDIR (or /tmp) for a large result, mode 0600,
+ * gone when closed.  -1 when none can be made: the result then stays in
+ * memory.
+ */
+int
+hd_stage_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmpl;
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		tmpl = g_build_filename(dir, "hdpgp.XXXXXX", NULL);
+		if ((fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600)) != -1)
+			unlink(tmpl);
+		g_free(tmpl);
+	}
+	return fd;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A result as it is: to fd (fd >= 0), or a copy in *out. */
+int
+hd_put(int fd, const char *buf, size_t len, char **out, size_t *outlen,
+    struct hd_error *e)
+{
+	*outlen = len;
+	if (fd < 0) {
+		*out = g_memdup2(buf, len);
+		return 0;
+	}
+	*out = NULL;
+	if (write_all(fd, buf, len) != 0)
+		return hd_error_set(e, EX_IOERR, "output: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * A filter's result to fd to: from memory (out), or copied from the
+ * file it was staged in (staged, from offset 0).  -1 with errno set on
+ * a write error.
+ */
+int
+hd_emit(const char *out, size_t outlen, int staged, int to)
+{
+	char buf[65536];
+	ssize_t n;
+	off_t off = 0;
+
+	if (out != NULL)
+		return write_all(to, out, outlen);
+	/* The kernel copies file to file; anything else goes through buf. */
+	while ((n = copy_file_range(staged, &off, to, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n == 0 && (size_t)off == outlen)
+		return 0;
+	if (lseek(staged, off, SEEK_SET) == -1)
+		return -1;
+	while ((n = read(staged, buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (write_all(to, buf, (size_t)n) != 0)
+			return -1;
+	}
+	return 0;
+}

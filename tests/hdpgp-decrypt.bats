@@ -1025,7 +1025,7 @@ not_decrypted() {
 	keys_in
 	run -64 stdout_to "$HD/out" hdpgp-decrypt --bogus
 	[ ! -s "$HD/out" ]
-	run -64 hdpgp-decrypt -c "$HD/a" "$HD/b"
+	run -64 hdpgp-decrypt "$HD/a" "$HD/b"
 	run -65 stdout_to "$HD/out" hdpgp-decrypt </dev/null
 	[ ! -s "$HD/out" ]
 	run -66 stdout_to "$HD/out" hdpgp-decrypt "$HD/missing"

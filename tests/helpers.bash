@@ -68,11 +68,14 @@ trace_execs() {
 	    strace -f -qq -e trace=execve -s 4096 -v -o "$out" "$@"
 }
 
-# How many programs a command starts (strace -f: exact).
+# How many programs a command starts (strace -f: exact).  A call another
+# process interrupts is split over an "<unfinished ...>" line and a
+# "<... execve resumed>" line, which has the result.
 count_execs() {
 	local out=$HD/strace.out
 	trace_execs "$out" "$@" >/dev/null 2>&1
-	grep -E 'execve\(.*= 0$' "$out" | awk 'END { print NR - 1 }'
+	grep -E '(execve\(.*|<\.\.\. execve resumed>.*)= 0$' "$out" |
+	    awk 'END { print NR - 1 }'
 }
 
 # --- hdpgp-sign and hdpgp-encrypt ---
