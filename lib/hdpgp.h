@@ -75,7 +75,8 @@ struct hd_state;
  * loopback pinentry, no passphrase cache (a wrong stored passphrase is
  * always found), and a cheap key unlock.
  */
-#define HD_AGENT_CONF	"# written by hdpgp\n" \
+#define HD_WRITTEN	"# written by hdpgp\n"	/* first line of our files */
+#define HD_AGENT_CONF	HD_WRITTEN \
 	"allow-loopback-pinentry\n" \
 	"default-cache-ttl 0\n" \
 	"max-cache-ttl 0\n" \

@@ -504,7 +504,7 @@ finish(struct hd_msg *m, GMimeObject *top, char **out, size_t *outlen,
     struct hd_error *e)
 {
 	GMimeFormatOptions *opt;
-	GMimeStream *s;
+	GMimeStream *s, *fs;
 	gint64 n;
 
 	g_mime_message_set_mime_part(m->msg, top);
@@ -520,12 +520,19 @@ finish(struct hd_msg *m, GMimeObject *top, char **out, size_t *outlen,
 	opt = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(opt, m->crlf ?
 	    GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX);
-	s = g_mime_stream_fs_new(m->outfd);
-	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(s), FALSE);
+	/*
+	 * A pipe stream, not a file stream: gmime's file stream fsyncs on
+	 * flush, a millisecond or two a message that the caller decides
+	 * about.  gmime writes a header field at a time: buffered.
+	 */
+	fs = g_mime_stream_pipe_new(m->outfd);
+	g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(fs), FALSE);
+	s = g_mime_stream_buffer_new(fs, GMIME_STREAM_BUFFER_BLOCK_WRITE);
 	n = g_mime_object_write_to_stream(GMIME_OBJECT(m->msg), opt, s);
 	if (n >= 0 && g_mime_stream_flush(s) != 0)
 		n = -1;
 	g_object_unref(s);
+	g_object_unref(fs);
 	g_mime_format_options_free(opt);
 	if (n < 0)
 		return hd_error_set(e, EX_IOERR, "output: %s",

@@ -217,8 +217,8 @@ run_crypto(struct job *j, char **out, size_t *outlen, struct hd_error *e)
 	    &pass) == 0)
 		hd_gpg_set_passphrase(g, pass);
 	if (j->o->encrypt) {
-		/* A staged message stages its ciphertext too. */
-		if (j->outfd >= 0)
+		/* A large message's ciphertext is staged too. */
+		if (j->outfd >= 0 && blen >= HD_STAGE_MIN)
 			cfd = hd_stage_open();
 		g_ptr_array_add(j->fprs, NULL);
 		rc = hd_gpg_encrypt(g, (char **)j->fprs->pdata,

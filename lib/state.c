@@ -124,8 +124,17 @@ static int
 write_file(const char *path, const char *text, struct hd_error *e)
 {
 	GError *ge = NULL;
+	char *old = NULL;
+	int ours;
 
-	if (g_file_test(path, G_FILE_TEST_EXISTS))
+	/* One an older hdpgp wrote is brought up to date; others are left. */
+	if (g_file_get_contents(path, &old, NULL, NULL)) {
+		ours = g_str_has_prefix(old, HD_WRITTEN) &&
+		    strcmp(old, text) != 0;
+		g_free(old);
+		if (!ours)
+			return 0;
+	} else if (g_file_test(path, G_FILE_TEST_EXISTS))
 		return 0;
 	if (!g_file_set_contents(path, text, -1, &ge)) {
 		hd_error_set(e, EX_CANTCREAT, "%s", ge->message);
@@ -142,7 +151,11 @@ write_file(const char *path, const char *text, struct hd_error *e)
  * cheap, since the passphrase itself sits in state.tdb next door.  Trust
  * is the store's business (an imported key is trusted), so encryption
  * passes always-trust rather than "trust-model always", with which gpg
- * 2.2 cannot even list a revoked key before its trustdb exists.
+ * 2.2 cannot even list a revoked key before its trustdb exists.  Every
+ * gpg that makes a key or encrypts would read and rewrite random_seed
+ * under a lock; two at once wait for each other, which made parallel
+ * encryption no faster than one at a time.  libgcrypt seeds from the
+ * kernel (getrandom) without it.
  */
 static int
 make_gnupg(const char *gnupg, struct hd_error *e)
@@ -156,11 +169,11 @@ make_gnupg(const char *gnupg, struct hd_error *e)
 	conf = g_build_filename(gnupg, "gpg.conf", NULL);
 	rc = write_file(agent, HD_AGENT_CONF, e);
 	if (rc == 0)
-		rc = write_file(conf,
-		    "# written by hdpgp\n"
+		rc = write_file(conf, HD_WRITTEN
 		    "no-auto-key-retrieve\n"
 		    "auto-key-locate local\n"
-		    "no-greeting\n", e);
+		    "no-greeting\n"
+		    "no-random-seed-file\n", e);
 	g_free(agent);
 	g_free(conf);
 	return rc;

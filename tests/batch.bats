@@ -37,10 +37,9 @@ for l in sys.stdin:
 	run ls "$HD/out"
 	assert_output "$(printf 'mixed.eml\nplain.eml\nqp.eml\nutf8.eml')"
 	local f
-	mkdir "$HD/chk"
-	for f in "$HD"/out/*.eml; do
-		mimecheck signed "$f" "$HD/chk" >/dev/null
-		hdpgp-verify -c "$f" | grep -q '^X-Hdpgp-Signature: good;'
+	for f in mixed plain qp utf8; do
+		check_signed "$HD/in/$f.eml" "$HD/out/$f.eml"
+		hdpgp-verify -c "$HD/out/$f.eml" | grep -q '^X-Hdpgp-Signature: good;'
 	done
 	# one gpg --version for the whole run, then a key listing and a
 	# signature for each message
@@ -59,10 +58,7 @@ for l in sys.stdin:
 	[ ! -e "$HD/out/zz-nokey.eml" ]
 	local f
 	for f in mixed plain qp utf8; do
-		mimecheck encrypted "$HD/out/$f.eml" "$HD/ct.asc"
-		sgpg --passphrase-file "$HD/bob.pass" -d "$HD/ct.asc" 2>/dev/null |
-		    grep -q '^Content-Type: '
-		rm "$HD/ct.asc"
+		check_encrypted "$HD/in/$f.eml" "$HD/out/$f.eml"
 	done
 	run ls -A "$HD/out"
 	refute_output --partial '.hdpgp'

@@ -24,28 +24,6 @@ keys_in() {
 	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
 }
 
-# Part 2 of the multipart/encrypted OUT, decrypted by stock gpg to
-# $HD/dec; stock gpg's status lines in $output.
-decrypt() {
-	rm -f "$HD/enc.asc" "$HD/dec"
-	run -0 mimecheck encrypted "$1" "$HD/enc.asc"
-	run -0 --separate-stderr sgpg --passphrase-file "$HD/bob.pass" --status-fd 1 \
-	    --decrypt -o "$HD/dec" "$HD/enc.asc"
-}
-
-# check_encrypted IN OUT: OUT is IN encrypted to bob and to no one else:
-# RFC 3156 form, the outer headers of IN, and it decrypts with stock gpg to
-# IN's entity, the same content part for part.
-check_encrypted() {
-	local in=$1 out=$2
-	decrypt "$out"
-	assert_equal "$(enc_keyids "$HD/enc.asc")" "${BOB_SUB_FPR: -16}"
-	assert_equal "$(mimecheck headers "$out")" "$(mimecheck headers "$in")"
-	run -0 mimecheck header "$out" MIME-Version
-	assert_output "1.0"
-	assert_equal "$(mimecheck leaves "$HD/dec")" "$(mimecheck leaves "$in")"
-}
-
 @test "encrypt: a plain message without MIME headers" {
 	keys_in
 	mkmail plain >"$HD/msg"

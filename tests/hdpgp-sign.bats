@@ -19,38 +19,6 @@ alice_signs() {
 	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
 }
 
-# The micalg that names the digest algorithm of the signature in file $1.
-sig_micalg() {
-	local a
-	a=$(sgpg --list-packets "$1" | sed -n 's/^[[:space:]]*digest algo \([0-9]*\),.*/\1/p')
-	case $a in
-	2) echo pgp-sha1 ;;
-	8) echo pgp-sha256 ;;
-	9) echo pgp-sha384 ;;
-	10) echo pgp-sha512 ;;
-	11) echo pgp-sha224 ;;
-	*) echo "pgp-unknown-digest-$a" ;;
-	esac
-}
-
-# check_signed IN OUT [FPR]: OUT is IN signed by FPR (alice by default):
-# RFC 3156 form, a good signature over part 1 for stock gpg, micalg that of
-# the signature, the outer headers and the content of IN unchanged.
-# Leaves part 1 in $HD/v.
-check_signed() {
-	local in=$1 out=$2 fpr=${3:-$ALICE_FPR} micalg
-	rm -rf "$HD/v"
-	run -0 --separate-stderr mimecheck signed "$out" "$HD/v"
-	micalg=$output
-	run -0 sgpg --status-fd 1 --verify "$HD/v/sig.asc" "$HD/v/part1.crlf"
-	assert_output --regexp "VALIDSIG $fpr "
-	assert_equal "$micalg" "$(sig_micalg "$HD/v/sig.asc")"
-	assert_equal "$(mimecheck headers "$out")" "$(mimecheck headers "$in")"
-	run -0 mimecheck header "$out" MIME-Version
-	assert_output "1.0"
-	assert_equal "$(mimecheck leaves "$HD/v/part1")" "$(mimecheck leaves "$in")"
-}
-
 @test "sign: a plain message without MIME headers" {
 	alice_signs
 	mkmail plain >"$HD/msg"

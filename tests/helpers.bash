@@ -85,6 +85,60 @@ mimecheck() {
 	python3 "$HDPGP_SRCDIR/tests/mimecheck.py" "$@"
 }
 
+# The micalg that names the digest algorithm of the signature in file $1.
+sig_micalg() {
+	local a
+	a=$(sgpg --list-packets "$1" | sed -n 's/^[[:space:]]*digest algo \([0-9]*\),.*/\1/p')
+	case $a in
+	2) echo pgp-sha1 ;;
+	8) echo pgp-sha256 ;;
+	9) echo pgp-sha384 ;;
+	10) echo pgp-sha512 ;;
+	11) echo pgp-sha224 ;;
+	*) echo "pgp-unknown-digest-$a" ;;
+	esac
+}
+
+# check_signed IN OUT [FPR]: OUT is IN signed by FPR (alice by default):
+# RFC 3156 form, a good signature over part 1 for stock gpg, micalg that of
+# the signature, the outer headers and the content of IN unchanged.
+# Leaves part 1 in $HD/v.
+check_signed() {
+	local in=$1 out=$2 fpr=${3:-$ALICE_FPR} micalg
+	rm -rf "$HD/v"
+	run -0 --separate-stderr mimecheck signed "$out" "$HD/v"
+	micalg=$output
+	run -0 sgpg --status-fd 1 --verify "$HD/v/sig.asc" "$HD/v/part1.crlf"
+	assert_output --regexp "VALIDSIG $fpr "
+	assert_equal "$micalg" "$(sig_micalg "$HD/v/sig.asc")"
+	assert_equal "$(mimecheck headers "$out")" "$(mimecheck headers "$in")"
+	run -0 mimecheck header "$out" MIME-Version
+	assert_output "1.0"
+	assert_equal "$(mimecheck leaves "$HD/v/part1")" "$(mimecheck leaves "$in")"
+}
+
+# Part 2 of the multipart/encrypted OUT, decrypted by stock gpg to
+# $HD/dec; stock gpg's status lines in $output.
+decrypt() {
+	rm -f "$HD/enc.asc" "$HD/dec"
+	run -0 mimecheck encrypted "$1" "$HD/enc.asc"
+	run -0 --separate-stderr sgpg --passphrase-file "$HD/bob.pass" --status-fd 1 \
+	    --decrypt -o "$HD/dec" "$HD/enc.asc"
+}
+
+# check_encrypted IN OUT: OUT is IN encrypted to bob and to no one else:
+# RFC 3156 form, the outer headers of IN, and it decrypts with stock gpg to
+# IN's entity, the same content part for part.
+check_encrypted() {
+	local in=$1 out=$2
+	decrypt "$out"
+	assert_equal "$(enc_keyids "$HD/enc.asc")" "${BOB_SUB_FPR: -16}"
+	assert_equal "$(mimecheck headers "$out")" "$(mimecheck headers "$in")"
+	run -0 mimecheck header "$out" MIME-Version
+	assert_output "1.0"
+	assert_equal "$(mimecheck leaves "$HD/dec")" "$(mimecheck leaves "$in")"
+}
+
 # A test message from alice to bob, LF line ends: mkmail KIND >FILE.
 # KIND: plain (no MIME headers), utf8 (8bit), qp, base64, spaces (trailing
 # white space, "From " and "." lines), mixed (a text and a 2 KiB binary
