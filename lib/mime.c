@@ -275,7 +275,7 @@ has_unsafe_lines(GMimePart *part)
 	g_mime_data_wrapper_write_to_stream(w, s);
 	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
 	p = (const char *)a->data;
-	end = p + a->len;
+	end = a->len > 0 ? p + a->len : p;	/* empty: data may be NULL */
 	/*
 	 * A line starting "From " is mangled by mbox stores, trailing blanks
 	 * are dropped by MTAs: either breaks a signature (RFC 3156 §3).
@@ -329,7 +329,9 @@ make_7bit(GMimeObject *part, int *sealed)
 			make_7bit(g_mime_message_get_mime_part(inner), sealed);
 		return;
 	}
-	if (!GMIME_IS_PART(part))
+	/* A part without content (a fuzzer made one) has nothing to encode. */
+	if (!GMIME_IS_PART(part) || g_mime_part_get_content(GMIME_PART(part)) ==
+	    NULL)
 		return;
 	leaf = GMIME_PART(part);
 	enc = g_mime_part_get_content_encoding(leaf);
@@ -384,9 +386,12 @@ static GByteArray *
 escape_from(GByteArray *a)
 {
 	GByteArray *out;
-	const guint8 *p, *end = a->data + a->len, *line;
+	const guint8 *p, *end, *line;
 	size_t n = 0;
 
+	if (a->len == 0)	/* data may be NULL */
+		return a;
+	end = a->data + a->len;
 	for (line = a->data; line < end; line = p != NULL ? p + 1 : end) {
 		if (end - line >= 5 && memcmp(line, "From ", 5) == 0)
 			n++;
