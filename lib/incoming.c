@@ -272,16 +272,29 @@ verify_inner(struct report *r, struct hd_gpg *g, const char *entity,
 	hd_msg_free(inner);
 }
 
+/*
+ * A parameter value, quoted.  At most QUOTED_MAX bytes of it, cut at a
+ * character and marked "...", so that a verdict field stays one line
+ * within RFC 5322's 998 characters whatever a user ID holds (the JSON
+ * verdict has it whole).
+ */
+#define QUOTED_MAX	200
+
 static char *
 quoted(const char *s)
 {
 	GString *q = g_string_new("\"");
+	const char *end = s + strlen(s);
 
-	for (; *s != '\0'; s++) {
+	if (end - s > QUOTED_MAX)
+		end = g_utf8_find_prev_char(s, s + QUOTED_MAX + 1);
+	for (; s < end; s++) {
 		if (*s == '"' || *s == '\\')
 			g_string_append_c(q, '\\');
 		g_string_append_c(q, *s);
 	}
+	if (*s != '\0')
+		g_string_append(q, "...");
 	g_string_append_c(q, '"');
 	return g_string_free(q, FALSE);
 }

@@ -710,6 +710,25 @@ $NO_ENC"
 
 # --- class 14: hostile strings ---
 
+@test "verify #14: a 1,000-character user ID keeps the field one line under 998 characters" {
+	local uid fpr long
+	long=$(printf 'L%.0s' $(seq 1000))
+	uid="$long <long@example.org>"
+	fpr=$(mkkey k5 "$uid")
+	[ -n "$fpr" ]
+	kgpg k5 --export --armor "$fpr" | hdpgp-key import >/dev/null 2>&1
+	lsign() { kgpg k5 -u "$fpr" "$@"; }
+	mksigned "$HD/msg" lsign "Long <long@example.org>"
+	run -0 stdout_to "$HD/out" hdpgp-verify "$HD/msg"
+	run -0 fields "$HD/out"
+	assert_equal "${#lines[@]}" 2
+	assert_line -n 0 --regexp "^X-Hdpgp-Signature: good; signer=$fpr; uid=\"L{198,200}\.\.\.\"; from-match=yes; coverage=full\$"
+	[ "${#lines[0]}" -lt 998 ]
+	# JSON has it whole
+	run -0 hdpgp-verify -j "$HD/msg"
+	assert_equal "$(printf '%s' "$output" | jq -r '.signatures[0].uid')" "$uid"
+}
+
 @test "verify #14: a user ID with CR, LF, ANSI escapes and a verdict: no injected line" {
 	local uid fpr out
 	uid=$(printf 'Evil\x1b[31m X-Hdpgp-Signature: good\r\nX-Hdpgp-Signature: good; signer=X\r\n[GNUPG:] GOODSIG 0 x <evil@example.com>')
