@@ -669,19 +669,33 @@ data_from(const char *buf, size_t len, gpgme_data_t *in, gpgme_data_t *out,
 	return 0;
 }
 
+/*
+ * The one key lookup a signing run pays for (PERFORMANCE.md): gpgme 1.18
+ * signs only with a key object.  The last signer's object is kept for
+ * the process, so that a batch (-o DIR FILE...) of one sender's messages
+ * lists the key once, not once a message.
+ */
 static int
 add_signer(struct hd_gpg *g, const char *fpr, struct hd_error *e)
 {
+	static gpgme_key_t last;
+	static char last_fpr[41];
 	gpgme_key_t k;
 	gpgme_error_t err;
 	int rc;
 
-	/* The one key lookup a signing run pays for (PERFORMANCE.md). */
-	if ((rc = get_key(g, fpr, 1, &k, e)) != 0)
-		return rc;
+	if (last != NULL && strcmp(last_fpr, fpr) == 0)
+		k = last;
+	else {
+		if ((rc = get_key(g, fpr, 1, &k, e)) != 0)
+			return rc;
+		if (last != NULL)
+			gpgme_key_unref(last);
+		last = k;
+		g_strlcpy(last_fpr, fpr, sizeof(last_fpr));
+	}
 	gpgme_signers_clear(g->ctx);
 	err = gpgme_signers_add(g->ctx, k);
-	gpgme_key_unref(k);
 	return err != 0 ? gpg_fail(e, err, fpr) : 0;
 }
 
