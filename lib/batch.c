@@ -28,23 +28,6 @@
 
 #include "hdpgp.h"
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * The staged result in fd (an O_TMPFILE of outdir, or a temporary file
  * tmp already named there) as outdir/<base name of file>.  A new name is
@@ -187,7 +170,7 @@ hd_batch(const char *dir, char *const *files, size_t n, const char *outdir,
 		if (rc >= EX__BASE || (outdir == NULL && out == NULL))
 			warnx("%s: %s", name, e.text);
 		else if (outdir != NULL) {
-			if ((out != NULL && write_all(fd, out, outlen) != 0 &&
+			if ((out != NULL && hd_write_all(fd, out, outlen) != 0 &&
 			    (rc = hd_error_set(&e, EX_IOERR, "%s: %s", outdir,
 			    strerror(errno))) != 0) ||
 			    (rc = place(fd, tmp, outdir, files[i], &e)) != 0)

@@ -62,6 +62,7 @@ int	 hd_stage_open(void);
 int	 hd_put(int, const char *, size_t, char **, size_t *,
 	    struct hd_error *);
 int	 hd_emit(const char *, size_t, int, int);
+int	 hd_write_all(int, const char *, size_t);
 int	 hd_is_fpr(const char *);
 int	 hd_is_keyid(const char *);
 

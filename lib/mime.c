@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gmime/gmime.h>
 
@@ -137,23 +136,6 @@ void
 hd_msg_set_output(struct hd_msg *m, int fd)
 {
 	m->outfd = fd;
-}
-
-static int
-fd_write(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 void
@@ -1359,7 +1341,7 @@ put_lines(int fd, GString *s, const char *text, size_t len, const char *nl,
 		else
 			cut = end;
 		append_lines(s, p, cut - p, nl);
-		if (fd_write(fd, s->str, s->len) != 0)
+		if (hd_write_all(fd, s->str, s->len) != 0)
 			return -1;
 		*written += s->len;
 		explicit_bzero(s->str, s->len);
@@ -1464,8 +1446,8 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 	if (body == NULL) {
 		if (m->outfd < 0)
 			g_string_append_len(s, raw + hend, rawlen - hend);
-		else if (fd_write(m->outfd, s->str, s->len) != 0 ||
-		    fd_write(m->outfd, raw + hend, rawlen - hend) != 0)
+		else if (hd_write_all(m->outfd, s->str, s->len) != 0 ||
+		    hd_write_all(m->outfd, raw + hend, rawlen - hend) != 0)
 			rc = -1;
 		else {
 			written = s->len + rawlen - hend;

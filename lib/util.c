@@ -364,8 +364,9 @@ hd_stage_open(void)
 	return fd;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
+/* All of p to fd, through short writes and EINTR; -1 with errno. */
+int
+hd_write_all(int fd, const char *p, size_t n)
 {
 	ssize_t w;
 
@@ -392,7 +393,7 @@ hd_put(int fd, const char *buf, size_t len, char **out, size_t *outlen,
 		return 0;
 	}
 	*out = NULL;
-	if (write_all(fd, buf, len) != 0)
+	if (hd_write_all(fd, buf, len) != 0)
 		return hd_error_set(e, EX_IOERR, "output: %s",
 		    strerror(errno));
 	return 0;
@@ -411,7 +412,7 @@ hd_emit(const char *out, size_t outlen, int staged, int to)
 	off_t off = 0;
 
 	if (out != NULL)
-		return write_all(to, out, outlen);
+		return hd_write_all(to, out, outlen);
 	/* The kernel copies file to file; anything else goes through buf. */
 	while ((n = copy_file_range(staged, &off, to, NULL, 1 << 30, 0)) > 0)
 		;
@@ -425,7 +426,7 @@ hd_emit(const char *out, size_t outlen, int staged, int to)
 				continue;
 			return -1;
 		}
-		if (write_all(to, buf, (size_t)n) != 0)
+		if (hd_write_all(to, buf, (size_t)n) != 0)
 			return -1;
 	}
 	return 0;
