@@ -93,28 +93,16 @@ out:
 	return rc;
 }
 
-/*
- * A file in outdir for a message's result: an unnamed O_TMPFILE where
- * the file system has them (*tmp NULL), else a temporary name (*tmp).
- */
+/* A file in outdir for a message's result (hd_stage_open). */
 static int
 stage_in(const char *outdir, char **tmp, struct hd_error *e)
 {
 	int fd;
 
-	*tmp = NULL;
-	fd = open(outdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR)) {
-		*tmp = g_build_filename(outdir, ".hdpgp.XXXXXX", NULL);
-		fd = g_mkstemp_full(*tmp, O_RDWR | O_CLOEXEC, 0600);
-	}
-	if (fd == -1) {
+	if ((fd = hd_stage_open(outdir, tmp)) == -1)
 		hd_error_set(e, errno == ENOENT || errno == ENOTDIR ?
 		    EX_CANTCREAT : EX_IOERR, "%s: %s", outdir,
 		    strerror(errno));
-		g_free(*tmp);
-		*tmp = NULL;
-	}
 	return fd;
 }
 

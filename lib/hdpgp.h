@@ -58,7 +58,7 @@ void	 hd_secure_free(char *);
  * peak (PERFORMANCE.md: a 50 MB attachment in at most 3x its size).
  */
 #define HD_STAGE_MIN	(16u << 20)
-int	 hd_stage_open(void);
+int	 hd_stage_open(const char *, char **);
 int	 hd_put(int, const char *, size_t, char **, size_t *,
 	    struct hd_error *);
 int	 hd_emit(const char *, size_t, int, int);

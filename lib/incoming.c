@@ -685,7 +685,7 @@ hd_incoming(const char *dir, const char *file, const struct hd_in *o,
 	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
 		return rc;
 	if (o->mode == HD_IN_FILTER && inlen >= HD_STAGE_MIN)
-		*outfd = hd_stage_open();
+		*outfd = hd_stage_open(NULL, NULL);
 	if ((rc = hd_state_open(&st, dir, 1, e)) == 0) {
 		rc = hd_incoming_buf(st, NULL, in, inlen, o, *outfd, out,
 		    outlen, e);

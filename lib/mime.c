@@ -473,15 +473,9 @@ static GMimePart *
 text_part(const char *type, const char *subtype, const char *text,
     size_t len)
 {
-	GMimePart *p = g_mime_part_new_with_type(type, subtype);
 	GMimeStream *s = g_mime_stream_mem_new_with_buffer(text, len);
-	GMimeDataWrapper *w;
+	GMimePart *p = stream_part(type, subtype, s);
 
-	w = g_mime_data_wrapper_new_with_stream(s,
-	    GMIME_CONTENT_ENCODING_DEFAULT);
-	g_mime_part_set_content(p, w);
-	g_mime_part_set_content_encoding(p, GMIME_CONTENT_ENCODING_7BIT);
-	g_object_unref(w);
 	g_object_unref(s);
 	return p;
 }

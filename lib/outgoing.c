@@ -219,7 +219,7 @@ run_crypto(struct job *j, char **out, size_t *outlen, struct hd_error *e)
 	if (j->o->encrypt) {
 		/* A large message's ciphertext is staged too. */
 		if (j->outfd >= 0 && blen >= HD_STAGE_MIN)
-			cfd = hd_stage_open();
+			cfd = hd_stage_open(NULL, NULL);
 		g_ptr_array_add(j->fprs, NULL);
 		rc = hd_gpg_encrypt(g, (char **)j->fprs->pdata,
 		    j->fprs->len - 1, j->have_signer ? j->signer.fpr : NULL,
@@ -275,7 +275,7 @@ hd_outgoing(const char *dir, const char *file, const struct hd_out *o,
 	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
 		return rc;
 	if (inlen >= HD_STAGE_MIN)
-		*outfd = hd_stage_open();
+		*outfd = hd_stage_open(NULL, NULL);
 	if ((rc = hd_state_open(&st, dir, 1, e)) == 0) {
 		rc = hd_outgoing_buf(st, in, inlen, o, *outfd, out, outlen, e);
 		hd_state_close(st);

@@ -341,23 +341,31 @@ hd_is_keyid(const char *s)
 }
 
 /*
- * An unlinked file in $TMPDIR (or /tmp) for a large result, mode 0600,
- * gone when closed.  -1 when none can be made: the result then stays in
- * memory.
+ * A file in dir (NULL: $TMPDIR, or /tmp) for a result, mode 0600: an
+ * unnamed O_TMPFILE where the file system has them.  Elsewhere a
+ * temporary name: given back in *name, or with name NULL unlinked at
+ * once.  -1 with errno when none can be made.
  */
 int
-hd_stage_open(void)
+hd_stage_open(const char *dir, char **name)
 {
-	const char *dir = getenv("TMPDIR");
 	char *tmpl;
 	int fd;
 
-	if (dir == NULL || *dir == '\0')
+	if (name != NULL)
+		*name = NULL;
+	if (dir == NULL && ((dir = getenv("TMPDIR")) == NULL || *dir == '\0'))
 		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | (name == NULL ?
+	    O_EXCL : 0), 0600);
 	if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR)) {
-		tmpl = g_build_filename(dir, "hdpgp.XXXXXX", NULL);
-		if ((fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600)) != -1)
+		tmpl = g_build_filename(dir, ".hdpgp.XXXXXX", NULL);
+		fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+		if (fd != -1 && name != NULL) {
+			*name = tmpl;
+			return fd;
+		}
+		if (fd != -1)
 			unlink(tmpl);
 		g_free(tmpl);
 	}
