@@ -39,6 +39,7 @@ struct hd_askpass {
 int	 hd_error_set(struct hd_error *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 char	*hd_sanitize(const char *);
+char	*hd_sanitize_filename(const char *);
 char	*hd_addr_normalize(const char *);
 char	*hd_addr_domain(const char *);
 void	 hd_time_iso(time_t, char *, size_t);
@@ -182,6 +183,7 @@ int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
 #define HD_SIG_REVOKED_KEY	4
 #define HD_SIG_EXPIRED_SIG	5
 #define HD_SIG_ERROR		6
+#define HD_SIG_WEAK_HASH	7	/* SHA-1, MD5, RIPEMD-160 over the data */
 
 /*
  * The most plaintext a message may unpack to: 64 MiB, or for decryption
@@ -208,10 +210,24 @@ int	 hd_gpg_decrypt(struct hd_gpg *, const char *, size_t, char **,
 void	 hd_gpg_set_lookup(struct hd_gpg *, char *(*)(void *, const char *),
 	    void *);
 void	 hd_sigs_free(struct hd_sigs *);
+void	 hd_gpg_set_budget(struct hd_gpg *, size_t);
 int	 hd_gpg_sign(struct hd_gpg *, const char *, const char *, size_t,
 	    char **, size_t *, char *, size_t, struct hd_error *);
 int	 hd_gpg_encrypt(struct hd_gpg *, char **, size_t, const char *,
 	    const char *, size_t, int, char **, size_t *, struct hd_error *);
+
+/* packet.c: what OpenPGP packets say of themselves, to name gpg's failures */
+struct hd_pgp_facts {
+	int	 sig_version;		/* of the first signature, 0: none */
+	int	 hash;			/* its hash algorithm (v4) */
+	int	 critical_notation;	/* in any signature */
+	int	 critical_other;	/* unknown critical subpacket */
+	int	 enc_version;		/* a session key or data packet gpg
+					 * does not read, 0: none */
+};
+
+void	 hd_pgp_facts(const char *, size_t, struct hd_pgp_facts *);
+const char *hd_pgp_unsupported(const struct hd_pgp_facts *);
 
 /* keystore.c: the key index in state.tdb */
 #define HD_EXPIRING_DAYS	30
@@ -267,6 +283,7 @@ int	 hd_msg_parse(const char *, size_t, struct hd_msg **,
 	    struct hd_error *);
 void	 hd_msg_free(struct hd_msg *);
 int	 hd_msg_kind(const struct hd_msg *);
+const char *hd_msg_ambiguous(const struct hd_msg *);
 char	**hd_msg_from(const struct hd_msg *);
 char	**hd_msg_recipients(const struct hd_msg *);
 char	*hd_msg_id(const struct hd_msg *);
@@ -302,6 +319,7 @@ struct hd_found {
 int	 hd_msg_find(const struct hd_msg *, struct hd_found ***, size_t *);
 void	 hd_found_free(struct hd_found **, size_t);
 char	*hd_msg_sender(const struct hd_msg *);
+char	*hd_addr_single(const char *);
 int	 hd_msg_rewrite(const struct hd_msg *, const char *const *,
 	    const char *const *, const char *const *, const char *, size_t,
 	    char **, size_t *);

@@ -28,6 +28,9 @@ struct hd_gpg {
 	int		 scratch;	/* home is ours to remove */
 	char		*(*lookup)(void *, const char *);
 	void		*lookup_arg;	/* passphrase by key ID, to decrypt */
+	size_t		 budget;	/* plaintext left for verify and
+					 * decrypt together, 0: no limit */
+	int		 budgeted;
 };
 
 static int
@@ -801,6 +804,32 @@ struct sink {
 	int		 over;		/* the ceiling was hit */
 };
 
+/*
+ * All the plaintext verify and decrypt may still unpack with g: a
+ * message's parts share one ceiling (eight bombs just under the per-part
+ * one are still one message).
+ */
+void
+hd_gpg_set_budget(struct hd_gpg *g, size_t max)
+{
+	g->budget = max;
+	g->budgeted = 1;
+}
+
+/* A sink's ceiling: the call's own, or what is left of the budget. */
+static size_t
+ceiling(const struct hd_gpg *g, size_t own)
+{
+	return g->budgeted && g->budget < own ? g->budget : own;
+}
+
+static void
+spend(struct hd_gpg *g, size_t used)
+{
+	if (g->budgeted)
+		g->budget -= MIN(used, g->budget);
+}
+
 static ssize_t
 sink_write(void *arg, const void *p, size_t len)
 {
@@ -844,8 +873,20 @@ sig_verdict(gpgme_signature_t s)
 	}
 }
 
+/*
+ * RFC 9580 §9.5: a data signature over MD5, SHA-1 or RIPEMD-160 is not
+ * good, whatever the key (as Sequoia, RNP and GopenPGP decide).
+ */
+static int
+weak_hash(gpgme_hash_algo_t h)
+{
+	return h == GPGME_MD_MD5 || h == GPGME_MD_SHA1 || h == GPGME_MD_RMD160;
+}
+
+/* facts, when known, name what gpg reports as a bad signature. */
 static void
-collect_sigs(gpgme_verify_result_t r, struct hd_sigs *out)
+collect_sigs(gpgme_verify_result_t r, const struct hd_pgp_facts *facts,
+    struct hd_sigs *out)
 {
 	gpgme_signature_t s;
 	size_t n = 0;
@@ -862,8 +903,18 @@ collect_sigs(gpgme_verify_result_t r, struct hd_sigs *out)
 		g_strlcpy(o->fpr, s->fpr != NULL ? s->fpr : "", sizeof(o->fpr));
 		o->verdict = sig_verdict(s);
 		o->created = s->timestamp;
-		if (o->verdict == HD_SIG_ERROR)
-			o->why = g_strdup(gpgme_strerror(s->status));
+		if (o->verdict == HD_SIG_GOOD && weak_hash(s->hash_algo))
+			o->verdict = HD_SIG_WEAK_HASH;
+		/* "Bad" claims the data changed; an unknown critical
+		 * notation is gpg not understanding the signature. */
+		if (o->verdict == HD_SIG_BAD && facts != NULL &&
+		    (facts->critical_notation || facts->critical_other)) {
+			o->verdict = HD_SIG_ERROR;
+			o->why = g_strdup(hd_pgp_unsupported(facts));
+		} else if (o->verdict == HD_SIG_ERROR)
+			o->why = g_strdup(gpgme_err_code(s->status) ==
+			    GPG_ERR_DIGEST_ALGO ? "unsupported hash" :
+			    gpgme_strerror(s->status));
 	}
 }
 
@@ -890,9 +941,12 @@ hd_gpg_verify(struct hd_gpg *g, const char *sig, size_t siglen,
 {
 	gpgme_data_t s = NULL, d = NULL, out = NULL;
 	gpgme_error_t err;
-	struct sink sk = { g_byte_array_new(), HD_PLAIN_MAX, 0 };
+	struct sink sk = { g_byte_array_new(), ceiling(g, HD_PLAIN_MAX), 0 };
+	struct hd_pgp_facts facts;
+	const char *why;
 
 	memset(sigs, 0, sizeof(*sigs));
+	hd_pgp_facts(sig, siglen, &facts);
 	err = gpgme_data_new_from_mem(&s, sig, siglen, 0);
 	if (err == 0 && data != NULL)
 		err = gpgme_data_new_from_mem(&d, data, len, 0);
@@ -901,15 +955,22 @@ hd_gpg_verify(struct hd_gpg *g, const char *sig, size_t siglen,
 	if (err == 0)
 		err = gpgme_op_verify(g->ctx, s, d, out);
 	if (err == 0)
-		collect_sigs(gpgme_op_verify_result(g->ctx), sigs);
+		collect_sigs(gpgme_op_verify_result(g->ctx), &facts, sigs);
 	gpgme_data_release(s);
 	gpgme_data_release(d);
 	gpgme_data_release(out);
+	spend(g, sk.buf->len);
 	if (err == 0 && sigs->n == 0)
 		err = gpg_error(GPG_ERR_NO_DATA);
 	if (err != 0) {
 		g_byte_array_free(sk.buf, TRUE);
 		hd_sigs_free(sigs);
+		if (sk.over)
+			return hd_error_set(e, EX_DATAERR, "verify: "
+			    "plaintext larger than %zu MiB", sk.max >> 20);
+		/* gpg's "No data" for a v6 signature, named. */
+		if ((why = hd_pgp_unsupported(&facts)) != NULL)
+			return hd_error_set(e, EX_DATAERR, "%s", why);
 		return gpg_fail(e, err, "verify");
 	}
 	if (plain != NULL) {
@@ -947,7 +1008,9 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 	 * A large attachment is larger again once base64'd inside; a bomb
 	 * unpacks to many times its size.  The ceiling follows the input.
 	 */
-	struct sink sk = { g_byte_array_new(), MAX(HD_PLAIN_MAX, 8 * len), 0 };
+	struct sink sk = { g_byte_array_new(), ceiling(g, MAX(HD_PLAIN_MAX,
+	    8 * len)), 0 };
+	struct hd_pgp_facts facts;
 	int rc = 0;
 
 	memset(sigs, 0, sizeof(*sigs));
@@ -979,12 +1042,20 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 		    sk.max >> 20);
 	else if (gpgme_err_code(err) == GPG_ERR_NO_SECKEY)
 		rc = hd_error_set(e, HD_BAD, "no secret key");
-	else if (err != 0)
-		rc = gpg_fail(e, err, "decrypt");
+	else if (err != 0) {
+		/* gpg's "No data" for a v6 message, named. */
+		hd_pgp_facts(cipher, len, &facts);
+		if (hd_pgp_unsupported(&facts) != NULL)
+			rc = hd_error_set(e, HD_BAD, "%s",
+			    hd_pgp_unsupported(&facts));
+		else
+			rc = gpg_fail(e, err, "decrypt");
+	}
 	if (rc == 0)
-		collect_sigs(gpgme_op_verify_result(g->ctx), sigs);
+		collect_sigs(gpgme_op_verify_result(g->ctx), NULL, sigs);
 	gpgme_data_release(in);
 	gpgme_data_release(out);
+	spend(g, sk.buf->len);
 	if (rc != 0) {
 		/* Not one byte of plaintext leaves this function. */
 		if (sk.buf->len > 0)

@@ -33,10 +33,23 @@ hd_error_set(struct hd_error *e, int status, const char *fmt, ...)
 }
 
 /*
+ * Unicode's bidirectional and invisible format controls (U+200E/F,
+ * U+061C, U+202A-U+202E, U+2066-U+2069): shown, they reorder the text
+ * after them, so that "invoice\u202Efdp.exe" reads "invoiceexe.pdf".
+ */
+static int
+is_bidi(gunichar c)
+{
+	return c == 0x200e || c == 0x200f || c == 0x061c ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/*
  * Make a string from a key or a message safe for a header, a log line or a
  * terminal: control characters (CR, LF, NUL cannot occur, ESC and the rest
- * can) and invalid UTF-8 become \xNN, and backslash becomes \\, so nothing
- * taken from an attacker can start a new line or rewrite the screen.
+ * can) and invalid UTF-8 become \xNN, backslash becomes \\, and the
+ * bidirectional controls go, so nothing taken from an attacker can start
+ * a new line, rewrite the screen or reorder what is shown.
  */
 char *
 hd_sanitize(const char *s)
@@ -59,6 +72,8 @@ hd_sanitize(const char *s)
 		}
 		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
 			g_string_append_printf(out, "\\x%02X", (unsigned)c);
+		else if (is_bidi(c))
+			;	/* dropped: it would reorder what follows */
 		else if (c == '\\')
 			g_string_append(out, "\\\\");
 		else
@@ -66,6 +81,27 @@ hd_sanitize(const char *s)
 		p += n;
 	}
 	return g_string_free(out, FALSE);
+}
+
+/*
+ * A file name from mail, safe to show and to save: its last path
+ * component ('/' and '\\' both separate), sanitised as above, without
+ * the bidirectional controls; "file" when nothing is left.
+ */
+char *
+hd_sanitize_filename(const char *name)
+{
+	const char *base = name != NULL ? name : "";
+	char *s;
+
+	base = strrchr(base, '/') != NULL ? strrchr(base, '/') + 1 : base;
+	base = strrchr(base, '\\') != NULL ? strrchr(base, '\\') + 1 : base;
+	s = hd_sanitize(base);
+	if (*s == '\0' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		g_free(s);
+		s = g_strdup("file");
+	}
+	return s;
 }
 
 /*
