@@ -405,6 +405,27 @@ int	 hd_incoming_buf(struct hd_state *, const char *, const char *,
 	    size_t, const struct hd_in *, int, char **, size_t *,
 	    struct hd_error *);
 
+/*
+ * The OpenPGP operations incoming mail needs: gpg's (hd_gpg_crypto), or
+ * the fuzz target's stand-in, which judges without spawning gpg.
+ */
+struct hd_crypto {
+	int	(*open)(struct hd_gpg **, struct hd_state *, size_t,
+		    struct hd_error *);
+	void	(*close)(struct hd_gpg *);
+	int	(*verify)(struct hd_gpg *, const char *, size_t, const char *,
+		    size_t, char **, size_t *, struct hd_sigs *,
+		    struct hd_error *);
+	int	(*decrypt)(struct hd_gpg *, const char *, size_t, char **,
+		    size_t *, struct hd_sigs *, char *, struct hd_error *);
+};
+
+extern const struct hd_crypto hd_gpg_crypto;
+
+int	 hd_incoming_with(const struct hd_crypto *, struct hd_state *,
+	    const char *, const char *, size_t, const struct hd_in *, int,
+	    char **, size_t *, struct hd_error *);
+
 /* batch.c: many messages in one run (FILE... and -o DIR) */
 typedef int hd_filter_fn(struct hd_state *, const char *, const char *,
     size_t, const void *, int, char **, size_t *, struct hd_error *);

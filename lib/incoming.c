@@ -35,6 +35,7 @@ struct sigrep {
 };
 
 struct report {
+	const struct hd_crypto *ops;
 	struct hd_state	*st;
 	const struct hd_in *opt;
 	const char	*name;		/* labels the answer, or NULL */
@@ -186,8 +187,8 @@ verify_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 		add_sig(r, HD_SIG_ERROR, NULL, full, f->error);
 		return;
 	}
-	if ((f->kind == HD_FOUND_SIGNED ? hd_gpg_verify(g, f->sig, f->siglen,
-	    f->data, f->len, NULL, NULL, &sigs, &e) : hd_gpg_verify(g,
+	if ((f->kind == HD_FOUND_SIGNED ? r->ops->verify(g, f->sig, f->siglen,
+	    f->data, f->len, NULL, NULL, &sigs, &e) : r->ops->verify(g,
 	    f->data, f->len, NULL, 0, &plain, &plen, &sigs, &e)) != 0) {
 		add_sig(r, HD_SIG_ERROR, NULL, 0, e.text);
 		return;
@@ -212,6 +213,23 @@ lookup_pass(void *arg, const char *keyid)
 	}
 	return pass;
 }
+
+/* gpg for a message: its plaintext budget, the stored passphrases. */
+static int
+gpg_open(struct hd_gpg **g, struct hd_state *st, size_t budget,
+    struct hd_error *e)
+{
+	int rc;
+
+	if ((rc = hd_gpg_open(g, st, e)) != 0)
+		return rc;
+	hd_gpg_set_budget(*g, budget);
+	hd_gpg_set_lookup(*g, lookup_pass, st);
+	return 0;
+}
+
+const struct hd_crypto hd_gpg_crypto = { gpg_open, hd_gpg_close,
+    hd_gpg_verify, hd_gpg_decrypt };
 
 /* The key that opened the message, as the store names it. */
 static void
@@ -247,8 +265,7 @@ decrypt_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 		r->enc_reason = hd_sanitize(f->error);
 		return -1;
 	}
-	hd_gpg_set_lookup(g, lookup_pass, r->st);
-	if (hd_gpg_decrypt(g, f->data, f->len, &plain, &plen, &sigs, keyid,
+	if (r->ops->decrypt(g, f->data, f->len, &plain, &plen, &sigs, keyid,
 	    &e) != 0) {
 		r->enc = ENC_FAILED;
 		r->enc_reason = hd_sanitize(e.text);
@@ -261,10 +278,16 @@ decrypt_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 	add_sigs(r, &sigs, 1);
 	hd_sigs_free(&sigs);
 	if (f->kind == HD_FOUND_ARMORED) {
-		*entity = g_strdup_printf("Content-Type: text/plain; "
-		    "charset=utf-8\n\n%.*s", (int)plen, plain);
-		*elen = strlen(*entity);
-		hd_secure_free(plain);
+		/* Every byte: a NUL in it is for the reading to refuse. */
+		GString *t = g_string_sized_new(plen + 64);
+
+		g_string_append(t, "Content-Type: text/plain; charset=utf-8"
+		    "\n\n");
+		g_string_append_len(t, plain, plen);
+		explicit_bzero(plain, plen);
+		g_free(plain);
+		*elen = t->len;
+		*entity = g_string_free(t, FALSE);
 	} else {
 		*entity = plain;
 		*elen = plen;
@@ -290,11 +313,10 @@ decrypt_parts(struct report *r, struct hd_gpg *g, struct hd_found **found,
 	plain = g_new0(char *, n);
 	plen = g_new0(size_t, n);
 	sigs = g_new0(struct hd_sigs, n);
-	hd_gpg_set_lookup(g, lookup_pass, r->st);
 	for (i = 0; i < n && ok; i++) {
 		if (!found[i]->in_place)
 			continue;
-		if (hd_gpg_decrypt(g, found[i]->data, found[i]->len, &plain[i],
+		if (r->ops->decrypt(g, found[i]->data, found[i]->len, &plain[i],
 		    &plen[i], &sigs[i], keyid, &e) != 0) {
 			r->enc_reason = hd_sanitize(e.text);
 			ok = 0;
@@ -722,10 +744,10 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 	if ((why = hd_msg_ambiguous(r->msg)) != NULL)
 		refuse(r, why, encrypted);
 	else if (n > 0) {
-		if ((rc = hd_gpg_open(&g, r->st, e)) != 0)
-			goto out;
 		/* Bounded per message, not per part: eight bombs are one. */
-		hd_gpg_set_budget(g, MAX(HD_PLAIN_MAX, 8 * inlen));
+		if ((rc = r->ops->open(&g, r->st, MAX(HD_PLAIN_MAX, 8 * inlen),
+		    e)) != 0)
+			goto out;
 		judge(r, g, found, n, &entity, &elen, &prot);
 	}
 	judge_from(r, prot);
@@ -773,7 +795,8 @@ out:
 	g_strfreev(st);
 	g_strfreev(prot);
 	hd_found_free(found, n);
-	hd_gpg_close(g);
+	if (g != NULL)
+		r->ops->close(g);
 	g_ptr_array_free(drop, TRUE);
 	return rc;
 }
@@ -818,12 +841,23 @@ hd_incoming_buf(struct hd_state *st, const char *name, const char *in,
     size_t inlen, const struct hd_in *o, int outfd, char **out,
     size_t *outlen, struct hd_error *e)
 {
+	return hd_incoming_with(&hd_gpg_crypto, st, name, in, inlen, o, outfd,
+	    out, outlen, e);
+}
+
+/* The same with OpenPGP done by ops (the fuzz target's stand-in). */
+int
+hd_incoming_with(const struct hd_crypto *ops, struct hd_state *st,
+    const char *name, const char *in, size_t inlen, const struct hd_in *o,
+    int outfd, char **out, size_t *outlen, struct hd_error *e)
+{
 	struct report r;
 	guint i;
 	int rc;
 
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
+	r.ops = ops;
 	r.st = st;
 	r.opt = o;
 	r.name = name;

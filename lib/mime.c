@@ -1570,7 +1570,7 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 	if (rawlen > 5 && memcmp(raw, "From ", 5) == 0) {
 		p = memchr(raw, '\n', hend);
 		p = p != NULL ? p + 1 : raw + hend;
-		g_string_append_len(s, raw, p - raw);
+		append_field(s, raw, p - raw, nl);
 		hstart = p - raw;
 	}
 	for (f = stamps; f != NULL && *f != NULL; f++)
