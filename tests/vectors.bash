@@ -399,8 +399,10 @@ fv_named() {
 	printf 'Content-Type: multipart/mixed; boundary=mix\n\n--mix\n'
 	case $2 in
 	plain)
-		printf 'Content-Type: application/octet-stream; name="%s"\n' "$name"
-		printf 'Content-Disposition: attachment; filename="%s"\n' "$name" ;;
+		# a quoted string: a backslash in the name is written "\\"
+		enc=${name//\\/\\\\}
+		printf 'Content-Type: application/octet-stream; name="%s"\n' "$enc"
+		printf 'Content-Disposition: attachment; filename="%s"\n' "$enc" ;;
 	rfc2231)
 		enc=$(printf '%s' "$name" | od -An -tx1 -v | tr -d ' \n' | sed 's/../%&/g')
 		printf "Content-Type: application/octet-stream; name*=utf-8''%s\\n" "$enc"
@@ -416,13 +418,15 @@ fv_named() {
 }
 
 # The hostile names of class 6, one a line: path components and the
-# Unicode bidi and format controls.
+# Unicode bidi and format controls (U+202A-U+202E, U+2066-U+2069, U+200E,
+# U+200F, U+061C, written as their UTF-8 bytes).
 fv_names() {
 	printf '%s\n' '../../etc/cron.d/evil.pgp' '/etc/passwd.pgp' \
 	    'dir\evil.txt.pgp' '..\..\evil.txt.pgp'
 	local c
-	for c in '\u202a' '\u202b' '\u202c' '\u202d' '\u202e' '\u2066' \
-	    '\u2067' '\u2068' '\u2069' '\u200e' '\u200f' '\u061c'; do
+	for c in '\xe2\x80\xaa' '\xe2\x80\xab' '\xe2\x80\xac' '\xe2\x80\xad' \
+	    '\xe2\x80\xae' '\xe2\x81\xa6' '\xe2\x81\xa7' '\xe2\x81\xa8' \
+	    '\xe2\x81\xa9' '\xe2\x80\x8e' '\xe2\x80\x8f' '\xd8\x9c'; do
 		printf "invoice${c}fdp.exe.pgp\\n"
 	done
 }
@@ -466,7 +470,7 @@ fv_all() {
 	fv_bounce asc mixed | put
 	fv_only_pgp file asc | put
 	fv_named '../../etc/cron.d/evil.pgp' plain | put
-	fv_named $'invoice\u202efdp.exe.pgp' rfc2231 | put
+	fv_named "$(printf 'invoice\xe2\x80\xaefdp.exe.pgp')" rfc2231 | put
 	fv_enc -s <"$HD/victim.txt" >"$HD/e.asc"
 	fv_wrap_enc "$HD/e.asc" | put
 }
