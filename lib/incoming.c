@@ -522,6 +522,9 @@ status(const struct report *r)
 	if (r->enc == ENC_SKIPPED || (r->enc == ENC_DECRYPTED &&
 	    !r->enc_full))
 		return HD_UNTRUSTED;
+	/* The From shown is not the outer one: not the whole story. */
+	if (r->enc == ENC_DECRYPTED && r->from_differs)
+		return HD_UNTRUSTED;
 	return r->enc == ENC_DECRYPTED ? HD_OK : HD_NONE;
 }
 

@@ -85,8 +85,8 @@ hd_sanitize(const char *s)
 
 /*
  * A file name from mail, safe to show and to save: its last path
- * component ('/' and '\\' both separate), sanitised as above, without
- * the bidirectional controls; "file" when nothing is left.
+ * component ('/' and '\\' both separate) without leading dots and blanks,
+ * sanitised as above; "file" when nothing is left.
  */
 char *
 hd_sanitize_filename(const char *name)
@@ -97,7 +97,9 @@ hd_sanitize_filename(const char *name)
 	base = strrchr(base, '/') != NULL ? strrchr(base, '/') + 1 : base;
 	base = strrchr(base, '\\') != NULL ? strrchr(base, '\\') + 1 : base;
 	s = hd_sanitize(base);
-	if (*s == '\0' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+	/* Nor a hidden file, nor "..": no leading dot or blank. */
+	memmove(s, s + strspn(s, ". \t"), strlen(s + strspn(s, ". \t")) + 1);
+	if (*s == '\0') {
 		g_free(s);
 		s = g_strdup("file");
 	}
