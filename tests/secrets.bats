@@ -22,8 +22,15 @@ teardown() {
 		[ -d "$p" ] && gpgconf --homedir "$p" --kill gpg-agent 2>/dev/null
 	done
 	[ -n "${CAROL:-}" ] && gpgconf --homedir "$CAROL" --kill gpg-agent 2>/dev/null
-	[ -n "$MNT" ] && { gpgconf --homedir "$MNT/s/gnupg" --kill gpg-agent 2>/dev/null
-		umount "$MNT" 2>/dev/null; }
+	if [ -n "$MNT" ]; then
+		# the agent takes a moment to let go of the file system
+		gpgconf --homedir "$MNT/s/gnupg" --kill gpg-agent 2>/dev/null
+		for p in 1 2 3 4 5 6 7 8 9 10; do
+			umount "$MNT" 2>/dev/null && break
+			sleep 0.5
+		done
+		rmdir "$MNT" 2>/dev/null || :
+	fi
 	hd_teardown
 }
 
