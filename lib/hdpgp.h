@@ -20,9 +20,15 @@
 #define HD_NONE		2	/* not signed, not encrypted */
 #define HD_UNTRUSTED	3	/* signature cannot be fully trusted */
 
+/*
+ * text holds one problem a line.  When they do not all fit, it holds as
+ * many whole lines as do and "... and N more"; hd_error_text gives the
+ * whole text (of the last such error only).
+ */
 struct hd_error {
-	int	status;
-	char	text[4096];	/* one problem a line */
+	int		 status;
+	char		 text[4096];
+	const char	*whole;		/* hd_error_set's, not the caller's */
 };
 
 /*
@@ -38,6 +44,9 @@ struct hd_askpass {
 /* util.c */
 int	 hd_error_set(struct hd_error *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+const char *hd_error_text(const struct hd_error *);
+char	*hd_lines_cut(const char *, size_t);
+int	 hd_secure_init(void);
 char	*hd_sanitize(const char *);
 char	*hd_sanitize_filename(const char *);
 char	*hd_addr_normalize(const char *);
@@ -169,6 +178,7 @@ int	 hd_gpg_try_secret(struct hd_gpg *, const struct hd_key *,
 	    const char *, int *, struct hd_error *);
 int	 hd_gpg_scratch(struct hd_state *, struct hd_gpg **, struct hd_error *);
 void	 hd_gpg_scratch_close(struct hd_gpg *);
+void	 hd_gpg_scratch_sweep(const char *);
 const char *hd_gpg_home(const struct hd_gpg *);
 int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
@@ -213,7 +223,7 @@ void	 hd_sigs_free(struct hd_sigs *);
 void	 hd_gpg_set_budget(struct hd_gpg *, size_t);
 int	 hd_gpg_sign(struct hd_gpg *, const char *, const char *, size_t,
 	    char **, size_t *, char *, size_t, struct hd_error *);
-int	 hd_gpg_encrypt(struct hd_gpg *, char **, size_t, const char *,
+int	 hd_gpg_encrypt(struct hd_gpg *, char **, char **, const char *,
 	    const char *, size_t, int, char **, size_t *, struct hd_error *);
 
 /* packet.c: what OpenPGP packets say of themselves, to name gpg's failures */
@@ -286,6 +296,7 @@ int	 hd_msg_kind(const struct hd_msg *);
 const char *hd_msg_ambiguous(const struct hd_msg *);
 char	**hd_msg_from(const struct hd_msg *);
 char	**hd_msg_recipients(const struct hd_msg *);
+char	**hd_msg_bcc(const struct hd_msg *);
 char	*hd_msg_id(const struct hd_msg *);
 int	 hd_msg_body(struct hd_msg *, int, char **, size_t *,
 	    struct hd_error *);

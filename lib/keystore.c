@@ -896,9 +896,11 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 		if (warn == NULL && !has_email(k))
 			warn = "no user ID with an email address: usable by "
 			    "fingerprint or domain alias only";
-		if (rc == 0 && (rc = put_key(st, k)) != 0)
-			hd_error_set(e, EX_IOERR, "state: cannot store key %s",
-			    k->fpr);
+		if (rc == 0)
+			rc = put_key(st, k);
+		if (rc < 0)	/* put_key, store_pass: the state file */
+			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			    "key %s", k->fpr);
 		import_item(res, k, how[i], warn);
 		g_string_append_printf(fprs, "%s%s", i ? " " : "", k->fpr);
 	}

@@ -258,6 +258,32 @@ hd_msg_recipients(const struct hd_msg *m)
 	return addresses(m, t, 3);
 }
 
+/*
+ * The Bcc addresses that To and Cc do not also name: the recipients the
+ * others must not learn of.
+ */
+char **
+hd_msg_bcc(const struct hd_msg *m)
+{
+	static const GMimeAddressType t[] = { GMIME_ADDRESS_TYPE_TO,
+	    GMIME_ADDRESS_TYPE_CC, GMIME_ADDRESS_TYPE_BCC };
+	char **shown = addresses(m, t, 2), **bcc = addresses(m, t + 2, 1);
+	size_t i, j, n = 0;
+
+	for (i = 0; bcc[i] != NULL; i++) {
+		for (j = 0; shown[j] != NULL; j++)
+			if (g_ascii_strcasecmp(shown[j], bcc[i]) == 0)
+				break;
+		if (shown[j] == NULL)
+			bcc[n++] = bcc[i];
+		else
+			g_free(bcc[i]);
+	}
+	bcc[n] = NULL;
+	g_strfreev(shown);
+	return bcc;
+}
+
 char *
 hd_msg_id(const struct hd_msg *m)
 {
