@@ -1062,7 +1062,9 @@ collect_sigs(gpgme_verify_result_t r, const struct hd_pgp_facts *facts,
 		g_strlcpy(o->fpr, s->fpr != NULL ? s->fpr : "", sizeof(o->fpr));
 		o->verdict = sig_verdict(s);
 		o->created = s->timestamp;
-		if (o->verdict == HD_SIG_GOOD && weak_hash(s->hash_algo))
+		/* gpg does not even check MD5: weak all the same. */
+		if ((o->verdict == HD_SIG_GOOD || gpgme_err_code(s->status) ==
+		    GPG_ERR_DIGEST_ALGO) && weak_hash(s->hash_algo))
 			o->verdict = HD_SIG_WEAK_HASH;
 		/* "Bad" claims the data changed; an unknown critical
 		 * notation is gpg not understanding the signature. */
