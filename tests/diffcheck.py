@@ -48,7 +48,10 @@ import tempfile
 sys.setrecursionlimit(20000)
 
 ARMOR = re.compile(rb"-----BEGIN PGP MESSAGE-----.*?-----END PGP MESSAGE-----", re.S)
-CLEAR = re.compile(rb"-----BEGIN PGP SIGNED MESSAGE-----.*?-----END PGP SIGNATURE-----", re.S)
+# Inline signed text: clearsigned, or an opaque signed (not encrypted)
+# PGP MESSAGE, whose text is inside the armor; stock gpg verifies both.
+CLEAR = re.compile(rb"-----BEGIN PGP SIGNED MESSAGE-----.*?-----END PGP SIGNATURE-----"
+                   rb"|-----BEGIN PGP MESSAGE-----.*?-----END PGP MESSAGE-----", re.S)
 LINE = re.compile(rb"([^\r\n]*)(\r\n|\r|\n|$)")
 MAX_DEPTH = 200
 
@@ -327,7 +330,7 @@ def check_b(reading, signers, gpg, who):
         for b in CLEAR.findall(d):
             blocks += 1
             if not any(gpg.validsig(None, b + b"\n", fpr) for fpr in signers):
-                errs.append("%s: a clearsigned block is not good for stock gpg" % who)
+                errs.append("%s: an inline signed block is not good for stock gpg" % who)
         rest = CLEAR.sub(b"", d)
         if not blank(rest):
             errs.append("%s sees unsigned text: %r" % (who, rest.strip()[:80]))
