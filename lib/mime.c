@@ -1332,8 +1332,6 @@ hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
 		p = g_mime_part_new_with_type("application", "octet-stream");
 		g_mime_object_set_disposition(GMIME_OBJECT(p), "attachment");
 		g_mime_part_set_filename(p, name);
-		g_mime_part_set_content_encoding(p,
-		    GMIME_CONTENT_ENCODING_BASE64);
 	} else {
 		p = g_mime_part_new_with_type("text", "plain");
 		charset = g_mime_object_get_content_type_parameter(old,
@@ -1345,10 +1343,12 @@ hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
 	w = g_mime_data_wrapper_new_with_stream(s,
 	    GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(p, w);
-	if (f->kind != HD_FOUND_ATTACHMENT)
-		g_mime_part_set_content_encoding(p,
-		    g_mime_part_get_best_content_encoding(p,
-		    GMIME_ENCODING_CONSTRAINT_7BIT));
+	/*
+	 * Base64 for text too: plaintext is the sender's, and a line of it
+	 * that reads as the message's boundary would start a part of its
+	 * own choosing (an HTML part beside another part's plaintext).
+	 */
+	g_mime_part_set_content_encoding(p, GMIME_CONTENT_ENCODING_BASE64);
 	if (g_mime_message_get_mime_part(m->msg) == old)
 		g_mime_message_set_mime_part(m->msg, GMIME_OBJECT(p));
 	else

