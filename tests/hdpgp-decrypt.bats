@@ -78,23 +78,7 @@ wrap_enc() {
 
 # Armor binary OpenPGP data FILE as a PGP MESSAGE (with its CRC).
 armor() {
-	python3 - "$1" <<-'EOF'
-	import base64, sys
-	d = open(sys.argv[1], "rb").read()
-	c = 0xB704CE
-	for x in d:
-	    c ^= x << 16
-	    for _ in range(8):
-	        c <<= 1
-	        if c & 0x1000000:
-	            c ^= 0x1864CFB
-	b = base64.b64encode(d).decode()
-	print("-----BEGIN PGP MESSAGE-----\n")
-	for i in range(0, len(b), 64):
-	    print(b[i:i + 64])
-	print("=" + base64.b64encode((c & 0xFFFFFF).to_bytes(3, "big")).decode())
-	print("-----END PGP MESSAGE-----")
-	EOF
+	python3 "$HDPGP_SRCDIR/tests/pgpcraft.py" armor "$1"
 }
 
 # Flip one byte (xor 0x55) at offset N of file F, in place.

@@ -4,6 +4,8 @@
     pgpcraft.py sha3 FPR     an armored v4 signature over SHA3-256 "by" FPR
     pgpcraft.py v6 FPR       an armored version 6 signature "by" FPR
     pgpcraft.py v6msg        an armored v6 PKESK + v2 SEIPD message
+    pgpcraft.py armor FILE   binary OpenPGP data in FILE, armored as a
+                             PGP MESSAGE
 
 Only the packet headers are real: gpg must name what it cannot read
 (RFC 9580 sections 5.1, 5.2, 5.13.2) before it would check any math.
@@ -67,6 +69,10 @@ def signature(version, hashalgo, fpr):
 
 def main():
     what = sys.argv[1]
+    if what == "armor":
+        with open(sys.argv[2], "rb") as f:
+            sys.stdout.write(armor("MESSAGE", f.read()))
+        return
     fpr = bytes.fromhex(sys.argv[2]) if len(sys.argv) > 2 else bytes(20)
     if what == "sha3":
         out = armor("SIGNATURE", signature(4, 12, fpr))
@@ -78,7 +84,7 @@ def main():
         seipd = packet(18, bytes([2, 9, 2, 16]) + bytes(32) + bytes(64))
         out = armor("MESSAGE", pkesk + seipd)
     else:
-        sys.exit("usage: pgpcraft.py sha3|v6 FPR | v6msg")
+        sys.exit("usage: pgpcraft.py sha3|v6 FPR | v6msg | armor FILE")
     sys.stdout.write(out)
 
 

@@ -9,15 +9,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 load vectors
 
-setup() {
-	hd_setup
-	fv_keys
-}
-
-teardown() {
-	fv_kill_unknown
-	hd_teardown
-}
+setup() { fv_setup; }
+teardown() { fv_teardown; }
 
 # signed_with HASH [SIG]: alice's multipart/signed message whose signature
 # is over HASH (stock gpg's --digest-algo), or the signature file SIG.

@@ -41,6 +41,17 @@ fv_sign() {
 	esac
 }
 
+# A test file's setup and teardown: the keys above, in a fresh state.
+fv_setup() {
+	hd_setup
+	fv_keys
+}
+
+fv_teardown() {
+	fv_kill_unknown
+	hd_teardown
+}
+
 fv_kill_unknown() {
 	[ -d "$HD/unk" ] && gpgconf --homedir "$HD/unk" --kill gpg-agent 2>/dev/null
 	return 0
