@@ -18,7 +18,9 @@
  *    plain one), as gmime's parser reports them;
  *  - a multipart's Content-Type that is not plain "type/sub; name=value":
  *    comments, backslashes or an open quote, which parsers unquote
- *    differently, so that each finds another boundary;
+ *    differently, so that each finds another boundary; a boundary that is
+ *    not 1 to 70 of RFC 2046's characters (an encoded word, a trailing
+ *    space);
  *  - a From mailbox that gmime's address parser and a strict reading of
  *    RFC 5322 see as different addresses (';', groups, encoded words).
  *
@@ -110,7 +112,8 @@ is_field_name(const char *s)
 static int
 plain_content_type(const char *v)
 {
-	const char *p = v;
+	const char *p = v, *name, *val;
+	size_t nlen, vlen;
 
 	p += strspn(p, " \t\r\n");
 	p += strcspn(p, " \t\r\n;()\"\\");
@@ -123,23 +126,29 @@ plain_content_type(const char *v)
 		p += strspn(p, " \t\r\n");
 		if (*p == '\0')
 			return 1;	/* a trailing ';' */
-		if (strcspn(p, " \t\r\n=;()\"\\") == 0)
+		name = p;
+		if ((nlen = strcspn(p, " \t\r\n=;()\"\\")) == 0)
 			return 0;
-		p += strcspn(p, " \t\r\n=;()\"\\");
+		p += nlen;
 		p += strspn(p, " \t\r\n");
 		if (*p++ != '=')
 			return 0;
 		p += strspn(p, " \t\r\n");
 		if (*p == '"') {
-			p++;
-			p += strcspn(p, "\"\\");
+			val = ++p;
+			p += vlen = strcspn(p, "\"\\");
 			if (*p++ != '"')
 				return 0;
 		} else {
-			if (strcspn(p, " \t\r\n;()\"\\") == 0)
+			val = p;
+			if ((vlen = strcspn(p, " \t\r\n;()\"\\")) == 0)
 				return 0;
-			p += strcspn(p, " \t\r\n;()\"\\");
+			p += vlen;
 		}
+		/* An encoded word: Python and gmime decode it, Ruby not. */
+		if (nlen == 8 && g_ascii_strncasecmp(name, "boundary", 8) == 0 &&
+		    g_strstr_len(val, vlen, "=?") != NULL)
+			return 0;
 	}
 }
 
@@ -161,9 +170,25 @@ check_headers(GMimeObject *o, int multipart)
 		    (v = g_mime_header_get_raw_value(h)) != NULL &&
 		    !plain_content_type(v))
 			return AMBIGUOUS "a multipart's Content-Type with "
-			    "comments, backslashes or an open quote";
+			    "comments, backslashes, an open quote or an "
+			    "encoded word";
 	}
 	return NULL;
+}
+
+/*
+ * RFC 2046 §5.1.1: 1 to 70 of bchars, not ending in a space.  Anything
+ * else is read differently: Python and gmime decode an encoded word in
+ * it and Ruby does not, Python drops a trailing space and Ruby keeps it.
+ */
+static int
+plain_boundary(const char *b)
+{
+	size_t n = b != NULL ? strlen(b) : 0;
+
+	return n > 0 && n <= 70 && b[n - 1] != ' ' && strstr(b, "=?") ==
+	    NULL && strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+	    "TUVWXYZ0123456789'()+_,-./:=? ") == n;
 }
 
 #define MAX_DEPTH	64
@@ -178,6 +203,9 @@ check_entity(GMimeObject *o, int depth)
 		return NULL;	/* find() refuses it with its own reason */
 	if ((why = check_headers(o, GMIME_IS_MULTIPART(o))) != NULL)
 		return why;
+	if (GMIME_IS_MULTIPART(o) && !plain_boundary(
+	    g_mime_multipart_get_boundary(GMIME_MULTIPART(o))))
+		return AMBIGUOUS "a boundary that is not RFC 2046's";
 	if (GMIME_IS_MULTIPART(o)) {
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
 		for (i = 0; i < n; i++)

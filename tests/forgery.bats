@@ -189,6 +189,23 @@ both() {
 	done
 }
 
+@test "forgery 1: a boundary that parsers read differently: an encoded word, a trailing space, a comment" {
+	local v
+	fv_part1 >"$HD/p1"
+	fv_detach "$HD/p1" alice >"$HD/p1.sig"
+	for v in 'boundary="=?utf-8?q?real?="' 'boundary==?us-ascii?q?real?=' \
+	    'boundary="real "' 'boundary=real (c)' 'boundary="re\al"'; do
+		echo "# $v"
+		{ fv_hdrs
+		  printf 'Content-Type: multipart/signed; %s; %s\n\n' "$v" "$SIGNED_PARAMS"
+		  printf 'Attacker text that Ruby would show.\n'
+		  fv_signed_body "$HD/p1" "$HD/p1.sig" real; } >"$HD/m"
+		run -1 --separate-stderr hdpgp-verify -c "$HD/m"
+		assert_line -n 0 --partial 'reason="ambiguous MIME: '
+		refute_output --partial 'good;'
+	done
+}
+
 @test "forgery 1: a header line that is neither a field nor a continuation, then a forged verdict" {
 	local k
 	for k in space-colon no-colon leading-colon; do
