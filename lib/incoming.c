@@ -75,10 +75,10 @@ add_sig(struct report *r, int verdict, const char *signer, int full,
 				s.uid = hd_sanitize(k->uid[i].uid);
 		if (s.uid == NULL && k->nuid > 0)
 			s.uid = hd_sanitize(k->uid[0].uid);
-		for (i = 0; r->sender != NULL && i < k->nuid; i++)
-			if (hd_key_email(k, i) != NULL &&
-			    strcmp(k->uid[i].email, r->sender) == 0)
-				s.match = MATCH_YES;
+		/* Not a key held back from the address (issue 10). */
+		if (r->sender != NULL && hd_key_serves(r->st, k->fpr,
+		    r->sender))
+			s.match = MATCH_YES;
 		/* The store's word on the key counts as much as gpg's. */
 		if (s.verdict == HD_SIG_GOOD && k->revoked)
 			s.verdict = HD_SIG_REVOKED_KEY;
