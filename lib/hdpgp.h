@@ -411,6 +411,9 @@ struct hd_decision {
 	int		 encrypt_possible, encrypt_default, encrypt_active;
 	char		*encrypt_why;
 	int		 self;
+	char		*message_id;	/* of the draft, for the log */
+	char		*from;
+	char		*to;		/* recipients, comma-separated */
 };
 
 int	 hd_group_get(struct hd_state *, const char *, struct hd_group *,
