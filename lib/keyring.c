@@ -1002,6 +1002,27 @@ hd_gpg_set_lookup(struct hd_gpg *g, char *(*fn)(void *, const char *),
 }
 
 /*
+ * Did gpg hold the secret key and fail to open the session key with it?
+ * gpg says "Wrong secret key used"; gpgme passes that on, or reports no
+ * secret key while a recipient's key was there.
+ */
+static int
+wrong_key(gpgme_error_t err, gpgme_decrypt_result_t dr)
+{
+	gpgme_recipient_t r;
+
+	if (gpgme_err_code(err) == GPG_ERR_WRONG_SECKEY)
+		return 1;
+	if (gpgme_err_code(err) != GPG_ERR_NO_SECKEY &&
+	    gpgme_err_code(err) != GPG_ERR_DECRYPT_FAILED)
+		return 0;
+	for (r = dr != NULL ? dr->recipients : NULL; r != NULL; r = r->next)
+		if (r->status == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Decrypt (and verify what was signed in the same pass).  All or
  * nothing: *plain only when gpg decrypted with integrity protection and
  * no error at all; the key that opened it goes to keyid[17].
@@ -1020,16 +1041,29 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 	 * unpacks to many times its size.  The ceiling follows the input.
 	 */
 	struct sink sk = { g_byte_array_new(), MAX(HD_PLAIN_MAX, 8 * len), 0 };
-	int rc = 0;
+	int rc = 0, tries;
 
 	memset(sigs, 0, sizeof(*sigs));
 	*keyid = '\0';
-	err = gpgme_data_new_from_mem(&in, cipher, len, 0);
-	if (err == 0)
-		err = gpgme_data_new_from_cbs(&out, &sink_cbs, &sk);
-	if (err == 0)
-		err = gpgme_op_decrypt_verify(g->ctx, in, out);
-	dr = gpgme_op_decrypt_result(g->ctx);
+	for (tries = 0;; tries++) {
+		err = gpgme_data_new_from_mem(&in, cipher, len, 0);
+		if (err == 0)
+			err = gpgme_data_new_from_cbs(&out, &sink_cbs, &sk);
+		if (err == 0)
+			err = gpgme_op_decrypt_verify(g->ctx, in, out);
+		dr = gpgme_op_decrypt_result(g->ctx);
+		/*
+		 * An RSA key stored with p > q (GopenPGP writes half its keys
+		 * so) makes libgcrypt fail a few decryptions in a hundred:
+		 * "Wrong secret key used".  Blinding makes each attempt fail
+		 * on its own, so a few more make it one in millions.
+		 */
+		if (tries >= 3 || sk.buf->len > 0 || !wrong_key(err, dr))
+			break;
+		gpgme_data_release(in);
+		gpgme_data_release(out);
+		in = out = NULL;
+	}
 	if (dr != NULL)
 		for (r = dr->recipients; r != NULL; r = r->next)
 			if (r->status == 0 && r->keyid != NULL)
