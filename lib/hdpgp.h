@@ -237,7 +237,7 @@ int	 hd_gpg_sign(struct hd_gpg *, const char *, const char *, size_t,
 int	 hd_gpg_encrypt(struct hd_gpg *, char **, size_t, const char *,
 	    const char *, size_t, int, char **, size_t *, struct hd_error *);
 
-/* packet.c: OpenPGP packets read without gpg, for import */
+/* packet-key.c: OpenPGP packets read without gpg, for key import */
 struct hd_pktsig {
 	int		 type;		/* signature type, -1 unreadable */
 	char		 issuer[41];	/* key ID or fingerprint, or "" */

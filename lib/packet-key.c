@@ -1,5 +1,5 @@
 /*
- * packet.c: the OpenPGP packets of an import, read without gpg.
+ * packet-key.c: the OpenPGP packets of a key import, read without gpg.
  *
  * gpg, told to keep only what the store can use (import-clean), does not
  * say what it dropped, and gpgme cannot list the input unfiltered.  This
