@@ -53,10 +53,13 @@ main(int argc, char *argv[])
 	size_t outlen, nrcpt = 0;
 	int ch, rc, staged;
 
+	/* Before any passphrase, key or message is read. */
+	if (hd_secure_init() != 0)
+		err(EX_SOFTWARE, "core dumps cannot be disabled");
 	o.encrypt = 1;
 	rcpt = calloc(argc, sizeof(*rcpt));
 	if (rcpt == NULL)
-		err(EX_OSERR, "calloc");
+		err(EX_TEMPFAIL, "calloc");
 	o.rcpt = rcpt;
 	while ((ch = getopt_long(argc, argv, "d:g:ho:qr:su:V", longopts,
 	    NULL)) != -1) {
@@ -109,7 +112,7 @@ main(int argc, char *argv[])
 	}
 	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
 	    &staged, &e)) != 0)
-		errx(rc, "%s", e.text);
+		errx(rc, "%s", hd_error_text(&e));
 	if (hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);

@@ -176,7 +176,7 @@ emails(const struct hd_key *k)
 			snprintf(mark, sizeof(mark), "(preferred)");
 		if (asprintf(&n, "%s%s%s%s", s ? s : "", s ? "," : "",
 		    r->address, mark) == -1)
-			err(EX_OSERR, "asprintf");
+			err(EX_TEMPFAIL, "asprintf");
 		free(s);
 		s = n;
 	}
@@ -463,7 +463,7 @@ cmd_generate(struct hd_state *st, int argc, char **argv)
 		errx(EX_USAGE, "%s: not a period (N, Nd, Nw, Nm, Ny or never)",
 		    opt.expire);
 	if (asprintf(&prompt, "New passphrase for %s: ", argv[0]) == -1)
-		err(EX_OSERR, "asprintf");
+		err(EX_TEMPFAIL, "asprintf");
 	pass = need_passphrase(prompt, argv[0], 1);
 	free(prompt);
 	rc = hd_key_generate(st, argv[0], opt.name,
@@ -485,7 +485,7 @@ cmd_passwd(struct hd_state *st, int argc, char **argv)
 	if (argc != 1)
 		usage(EX_USAGE);
 	if (asprintf(&prompt, "Passphrase for %s: ", argv[0]) == -1)
-		err(EX_OSERR, "asprintf");
+		err(EX_TEMPFAIL, "asprintf");
 	pass = need_passphrase(prompt, argv[0], 0);
 	free(prompt);
 	rc = hd_key_passwd(st, argv[0], pass, &e);
@@ -615,6 +615,9 @@ main(int argc, char *argv[])
 	size_t i;
 	int ch, rc;
 
+	/* Before any passphrase, key or message is read. */
+	if (hd_secure_init() != 0)
+		err(EX_SOFTWARE, "core dumps cannot be disabled");
 	while ((ch = getopt_long(argc, argv, "d:hjqV", longopts, NULL)) != -1) {
 		if (ch >= OPT_ALIAS)
 			opt.seen |= BIT(ch);

@@ -112,6 +112,9 @@ main(int argc, char *argv[])
 	time_t before;
 	int ch, rc, json = 0, quiet = 0;
 
+	/* Before any passphrase, key or message is read. */
+	if (hd_secure_init() != 0)
+		err(EX_SOFTWARE, "core dumps cannot be disabled");
 	while ((ch = getopt_long(argc, argv, "d:hjn:qV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -147,7 +150,7 @@ main(int argc, char *argv[])
 			/* Stored without the angle brackets. */
 			msgid = strdup(optarg + (*optarg == '<'));
 			if (msgid == NULL)
-				err(EX_OSERR, "strdup");
+				err(EX_TEMPFAIL, "strdup");
 			msgid[strcspn(msgid, ">")] = '\0';
 			q.message_id = msgid;
 			break;
@@ -177,11 +180,11 @@ main(int argc, char *argv[])
 	count = keep != NULL ? number("--keep", keep, 1000000000) : 0;
 	/* An empty log needs no pruning: nothing is created for it. */
 	if ((rc = hd_state_open(&st, dir, 0, &e)) != 0)
-		errx(rc, "%s", e.text);
+		errx(rc, "%s", hd_error_text(&e));
 	if (argc == 1) {
 		rc = hd_log_prune(st, before, count, &gone, &e);
 		if (rc != 0)
-			errx(rc, "%s", e.text);
+			errx(rc, "%s", hd_error_text(&e));
 		if (!quiet)
 			warnx("%llu records pruned", (unsigned long long)gone);
 	} else

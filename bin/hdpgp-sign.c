@@ -42,6 +42,9 @@ main(int argc, char *argv[])
 	size_t outlen;
 	int ch, rc, staged;
 
+	/* Before any passphrase, key or message is read. */
+	if (hd_secure_init() != 0)
+		err(EX_SOFTWARE, "core dumps cannot be disabled");
 	o.sign = 1;
 	while ((ch = getopt_long(argc, argv, "d:g:ho:qu:V", longopts, NULL)) !=
 	    -1) {
@@ -80,7 +83,7 @@ main(int argc, char *argv[])
 	}
 	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
 	    &staged, &e)) != 0)
-		errx(rc, "%s", e.text);
+		errx(rc, "%s", hd_error_text(&e));
 	if (hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);

@@ -47,6 +47,9 @@ main(int argc, char *argv[])
 	size_t outlen;
 	int ch, rc, quiet = 0, staged;
 
+	/* Before any passphrase, key or message is read. */
+	if (hd_secure_init() != 0)
+		err(EX_SOFTWARE, "core dumps cannot be disabled");
 	while ((ch = getopt_long(argc, argv, "cd:hjo:qV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -86,7 +89,7 @@ main(int argc, char *argv[])
 	rc = hd_incoming(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
 	    &staged, &e);
 	if (out == NULL && (staged == -1 || rc != 0))
-		errx(rc, "%s", e.text);
+		errx(rc, "%s", hd_error_text(&e));
 	/* -q: check mode speaks through its exit status alone. */
 	if (!(quiet && o.mode == HD_IN_CHECK) &&
 	    hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)

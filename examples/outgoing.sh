@@ -32,7 +32,7 @@ shift
 
 # The whole message is made before the mail system starts, so that a
 # failure never hands it a half or empty message.
-out=$(mktemp "${TMPDIR:-/tmp}/outgoing.XXXXXX") || exit 73
+out=$(mktemp "${TMPDIR:-/tmp}/outgoing.XXXXXX") || exit 75
 trap 'rm -f "$out"' EXIT
 trap 'exit 75' HUP INT TERM
 

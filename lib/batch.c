@@ -59,8 +59,8 @@ place(int fd, const char *tmp, const char *outdir, const char *file,
 		if ((tmp != NULL ? link(tmp, target) : linkat(AT_FDCWD, proc,
 		    AT_FDCWD, target, AT_SYMLINK_FOLLOW)) != 0) {
 			saved = errno;
-			rc = hd_error_set(e, saved == EEXIST ? EX_CANTCREAT :
-			    EX_IOERR, "%s: %s", target, saved == EEXIST ?
+			rc = hd_error_set(e, EX_IOERR, "%s: %s", target,
+			    saved == EEXIST ?
 			    "exists; not overwritten" : strerror(saved));
 		}
 		goto out;
@@ -100,9 +100,7 @@ stage_in(const char *outdir, char **tmp, struct hd_error *e)
 	int fd;
 
 	if ((fd = hd_stage_open(outdir, tmp)) == -1)
-		hd_error_set(e, errno == ENOENT || errno == ENOTDIR ?
-		    EX_CANTCREAT : EX_IOERR, "%s: %s", outdir,
-		    strerror(errno));
+		hd_error_set(e, EX_IOERR, "%s: %s", outdir, strerror(errno));
 	return fd;
 }
 
@@ -138,12 +136,12 @@ hd_batch(const char *dir, char *const *files, size_t n, const char *outdir,
 	int rc, worst = 0, fd = -1;
 
 	if ((rc = hd_state_open(&st, dir, 1, &e)) != 0) {
-		warnx("%s", e.text);
+		warnx("%s", hd_error_text(&e));
 		return rc;
 	}
 	for (i = 0; i < n; i++) {
 		if ((rc = hd_read_file(files[i], &in, &inlen, &e)) != 0) {
-			warnx("%s", e.text);
+			warnx("%s", hd_error_text(&e));
 			worst = rank(rc) > rank(worst) ? rc : worst;
 			continue;
 		}
@@ -156,13 +154,13 @@ hd_batch(const char *dir, char *const *files, size_t n, const char *outdir,
 			rc = fn(st, outdir == NULL ? name : NULL, in, inlen,
 			    arg, fd, &out, &outlen, &e);
 		if (rc >= EX__BASE || (outdir == NULL && out == NULL))
-			warnx("%s: %s", name, e.text);
+			warnx("%s: %s", name, hd_error_text(&e));
 		else if (outdir != NULL) {
 			if ((out != NULL && hd_write_all(fd, out, outlen) != 0 &&
 			    (rc = hd_error_set(&e, EX_IOERR, "%s: %s", outdir,
 			    strerror(errno))) != 0) ||
 			    (rc = place(fd, tmp, outdir, files[i], &e)) != 0)
-				warnx("%s", e.text);
+				warnx("%s", hd_error_text(&e));
 		} else if (!quiet && (fwrite(out, 1, outlen, stdout) !=
 		    outlen || fflush(stdout) != 0)) {
 			/* Nobody reads the rest: stop here. */

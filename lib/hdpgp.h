@@ -20,9 +20,15 @@
 #define HD_NONE		2	/* not signed, not encrypted */
 #define HD_UNTRUSTED	3	/* signature cannot be fully trusted */
 
+/*
+ * text holds one problem a line.  When they do not all fit, it holds as
+ * many whole lines as do and "... and N more"; hd_error_text gives the
+ * whole text (of the last such error only).
+ */
 struct hd_error {
-	int	status;
-	char	text[4096];	/* one problem a line */
+	int		 status;
+	char		 text[4096];
+	const char	*whole;		/* hd_error_set's, not the caller's */
 };
 
 /*
@@ -38,7 +44,11 @@ struct hd_askpass {
 /* util.c */
 int	 hd_error_set(struct hd_error *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+const char *hd_error_text(const struct hd_error *);
+char	*hd_lines_cut(const char *, size_t);
+int	 hd_secure_init(void);
 char	*hd_sanitize(const char *);
+char	*hd_sanitize_filename(const char *);
 char	*hd_addr_normalize(const char *);
 char	*hd_addr_domain(const char *);
 void	 hd_time_iso(time_t, char *, size_t);
@@ -192,6 +202,7 @@ int	 hd_gpg_try_secret(struct hd_gpg *, const struct hd_key *,
 	    const char *, int *, struct hd_error *);
 int	 hd_gpg_scratch(struct hd_state *, struct hd_gpg **, struct hd_error *);
 void	 hd_gpg_scratch_close(struct hd_gpg *);
+void	 hd_gpg_scratch_sweep(const char *);
 const char *hd_gpg_home(const struct hd_gpg *);
 int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
@@ -206,6 +217,7 @@ int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
 #define HD_SIG_REVOKED_KEY	4
 #define HD_SIG_EXPIRED_SIG	5
 #define HD_SIG_ERROR		6
+#define HD_SIG_WEAK_HASH	7	/* SHA-1, MD5, RIPEMD-160 over the data */
 
 /*
  * The most plaintext a message may unpack to: 64 MiB, or for decryption
@@ -232,10 +244,24 @@ int	 hd_gpg_decrypt(struct hd_gpg *, const char *, size_t, char **,
 void	 hd_gpg_set_lookup(struct hd_gpg *, char *(*)(void *, const char *),
 	    void *);
 void	 hd_sigs_free(struct hd_sigs *);
+void	 hd_gpg_set_budget(struct hd_gpg *, size_t);
 int	 hd_gpg_sign(struct hd_gpg *, const char *, const char *, size_t,
 	    char **, size_t *, char *, size_t, struct hd_error *);
-int	 hd_gpg_encrypt(struct hd_gpg *, char **, size_t, const char *,
+int	 hd_gpg_encrypt(struct hd_gpg *, char **, char **, const char *,
 	    const char *, size_t, int, char **, size_t *, struct hd_error *);
+
+/* packet.c: what OpenPGP packets say of themselves, to name gpg's failures */
+struct hd_pgp_facts {
+	int	 sig_version;		/* of the first signature, 0: none */
+	int	 hash;			/* its hash algorithm (v4) */
+	int	 critical_notation;	/* in any signature */
+	int	 critical_other;	/* unknown critical subpacket */
+	int	 enc_version;		/* a session key or data packet gpg
+					 * does not read, 0: none */
+};
+
+void	 hd_pgp_facts(const char *, size_t, struct hd_pgp_facts *);
+const char *hd_pgp_unsupported(const struct hd_pgp_facts *);
 
 /* packet-key.c: OpenPGP packets read without gpg, for key import */
 struct hd_pktsig {
@@ -339,8 +365,10 @@ int	 hd_msg_parse(const char *, size_t, struct hd_msg **,
 	    struct hd_error *);
 void	 hd_msg_free(struct hd_msg *);
 int	 hd_msg_kind(const struct hd_msg *);
+const char *hd_msg_ambiguous(const struct hd_msg *);
 char	**hd_msg_from(const struct hd_msg *);
 char	**hd_msg_recipients(const struct hd_msg *);
+char	**hd_msg_bcc(const struct hd_msg *);
 char	*hd_msg_id(const struct hd_msg *);
 int	 hd_msg_body(struct hd_msg *, int, char **, size_t *,
 	    struct hd_error *);
@@ -374,6 +402,7 @@ struct hd_found {
 int	 hd_msg_find(const struct hd_msg *, struct hd_found ***, size_t *);
 void	 hd_found_free(struct hd_found **, size_t);
 char	*hd_msg_sender(const struct hd_msg *);
+char	*hd_addr_single(const char *);
 int	 hd_msg_rewrite(const struct hd_msg *, const char *const *,
 	    const char *const *, const char *const *, const char *, size_t,
 	    char **, size_t *);
@@ -463,6 +492,27 @@ int	 hd_incoming(const char *, const char *, const struct hd_in *,
 int	 hd_incoming_buf(struct hd_state *, const char *, const char *,
 	    size_t, const struct hd_in *, int, char **, size_t *,
 	    struct hd_error *);
+
+/*
+ * The OpenPGP operations incoming mail needs: gpg's (hd_gpg_crypto), or
+ * the fuzz target's stand-in, which judges without spawning gpg.
+ */
+struct hd_crypto {
+	int	(*open)(struct hd_gpg **, struct hd_state *, size_t,
+		    struct hd_error *);
+	void	(*close)(struct hd_gpg *);
+	int	(*verify)(struct hd_gpg *, const char *, size_t, const char *,
+		    size_t, char **, size_t *, struct hd_sigs *,
+		    struct hd_error *);
+	int	(*decrypt)(struct hd_gpg *, const char *, size_t, char **,
+		    size_t *, struct hd_sigs *, char *, struct hd_error *);
+};
+
+extern const struct hd_crypto hd_gpg_crypto;
+
+int	 hd_incoming_with(const struct hd_crypto *, struct hd_state *,
+	    const char *, const char *, size_t, const struct hd_in *, int,
+	    char **, size_t *, struct hd_error *);
 
 /* batch.c: many messages in one run (FILE... and -o DIR) */
 typedef int hd_filter_fn(struct hd_state *, const char *, const char *,

@@ -22,7 +22,7 @@ enum { ENC_NONE, ENC_DECRYPTED, ENC_FAILED, ENC_SKIPPED };
 enum { MATCH_NO, MATCH_YES, MATCH_AMBIGUOUS };
 
 static const char *verdicts[] = { "good", "bad", "unknown-key", "expired-key",
-    "revoked-key", "expired-signature", "error" };
+    "revoked-key", "expired-signature", "error", "weak-hash" };
 static const char *matches[] = { "no", "yes", "ambiguous" };
 
 struct sigrep {
@@ -35,6 +35,7 @@ struct sigrep {
 };
 
 struct report {
+	const struct hd_crypto *ops;
 	struct hd_state	*st;
 	const struct hd_in *opt;
 	const char	*name;		/* labels the answer, or NULL */
@@ -45,7 +46,8 @@ struct report {
 	int		 enc_full;
 	char		 enc_key[41];
 	char		*enc_reason;
-	char		*sender;
+	char		*sender;	/* the From that is shown, or NULL */
+	int		 from_differs;	/* a protected From unlike the outer */
 	char		*msgid;
 };
 
@@ -61,7 +63,6 @@ add_sig(struct report *r, int verdict, const char *signer, int full,
 	memset(&s, 0, sizeof(s));
 	s.verdict = verdict;
 	s.full = full;
-	s.match = r->sender == NULL ? MATCH_AMBIGUOUS : MATCH_NO;
 	s.reason = reason != NULL ? hd_sanitize(reason) : NULL;
 	g_strlcpy(s.signer, signer != NULL ? signer : "", sizeof(s.signer));
 	/* The signer as the store knows it: primary key, user ID, status. */
@@ -75,10 +76,6 @@ add_sig(struct report *r, int verdict, const char *signer, int full,
 				s.uid = hd_sanitize(k->uid[i].uid);
 		if (s.uid == NULL && k->nuid > 0)
 			s.uid = hd_sanitize(k->uid[0].uid);
-		/* Not a key held back from the address (issue 10). */
-		if (r->sender != NULL && hd_key_serves(r->st, k->fpr,
-		    r->sender))
-			s.match = MATCH_YES;
 		/* The store's word on the key counts as much as gpg's. */
 		if (s.verdict == HD_SIG_GOOD && k->revoked)
 			s.verdict = HD_SIG_REVOKED_KEY;
@@ -101,6 +98,80 @@ add_sigs(struct report *r, const struct hd_sigs *sigs, int full)
 		    sigs->sig[i].why);
 }
 
+/*
+ * Does the signer's key carry the address of the From that is shown?
+ * Judged once every signature is in and protected headers are restored
+ * (SPEC §5): the From a reader sees is the From that is judged, and a
+ * protected From unlike the outer one is itself a finding.
+ */
+static int
+match_of(struct report *r, const char *signer)
+{
+	struct hd_keyset ks = { 0 };
+	struct hd_error e;
+	int m = MATCH_NO;
+
+	if (r->sender == NULL || r->from_differs)
+		return MATCH_AMBIGUOUS;
+	/* Not a key held back from the address (issue 10). */
+	if (hd_key_find(r->st, signer, &ks, &e) == 0 && ks.n == 1 &&
+	    hd_key_serves(r->st, ks.key[0].fpr, r->sender))
+		m = MATCH_YES;
+	hd_keyset_free(&ks);
+	return m;
+}
+
+static void
+judge_from(struct report *r, char **prot)
+{
+	char *inner;
+	guint i;
+
+	for (i = 0; prot != NULL && prot[i] != NULL; i++) {
+		if (g_ascii_strncasecmp(prot[i], "From:", 5) != 0)
+			continue;
+		inner = hd_addr_single(prot[i] + 5);
+		r->from_differs = inner == NULL || r->sender == NULL ||
+		    strcmp(inner, r->sender) != 0;
+		g_free(r->sender);
+		r->sender = inner;
+	}
+	for (i = 0; i < r->sigs->len; i++) {
+		struct sigrep *s = &g_array_index(r->sigs, struct sigrep, i);
+
+		if (*s->signer == '\0')
+			continue;
+		s->match = match_of(r, s->signer);
+		if (r->from_differs && s->reason == NULL)
+			s->reason = g_strdup("the protected From is not the "
+			    "outer From");
+	}
+}
+
+/*
+ * Parsers could read the message differently (mime-check.c): no
+ * signature is judged, nothing is decrypted, and one error says why.
+ */
+static void
+refuse(struct report *r, const char *why, int encrypted)
+{
+	guint i;
+
+	for (i = 0; i < r->sigs->len; i++) {
+		g_free(g_array_index(r->sigs, struct sigrep, i).uid);
+		g_free(g_array_index(r->sigs, struct sigrep, i).reason);
+	}
+	g_array_set_size(r->sigs, 0);
+	add_sig(r, HD_SIG_ERROR, NULL, 0, why);
+	if (encrypted) {
+		r->enc = ENC_FAILED;
+		r->enc_full = 0;
+		*r->enc_key = '\0';
+		g_free(r->enc_reason);
+		r->enc_reason = g_strdup(why);
+	}
+}
+
 static void
 verify_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
     int full)
@@ -114,8 +185,8 @@ verify_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 		add_sig(r, HD_SIG_ERROR, NULL, full, f->error);
 		return;
 	}
-	if ((f->kind == HD_FOUND_SIGNED ? hd_gpg_verify(g, f->sig, f->siglen,
-	    f->data, f->len, NULL, NULL, &sigs, &e) : hd_gpg_verify(g,
+	if ((f->kind == HD_FOUND_SIGNED ? r->ops->verify(g, f->sig, f->siglen,
+	    f->data, f->len, NULL, NULL, &sigs, &e) : r->ops->verify(g,
 	    f->data, f->len, NULL, 0, &plain, &plen, &sigs, &e)) != 0) {
 		add_sig(r, HD_SIG_ERROR, NULL, 0, e.text);
 		return;
@@ -140,6 +211,23 @@ lookup_pass(void *arg, const char *keyid)
 	}
 	return pass;
 }
+
+/* gpg for a message: its plaintext budget, the stored passphrases. */
+static int
+gpg_open(struct hd_gpg **g, struct hd_state *st, size_t budget,
+    struct hd_error *e)
+{
+	int rc;
+
+	if ((rc = hd_gpg_open(g, st, e)) != 0)
+		return rc;
+	hd_gpg_set_budget(*g, budget);
+	hd_gpg_set_lookup(*g, lookup_pass, st);
+	return 0;
+}
+
+const struct hd_crypto hd_gpg_crypto = { gpg_open, hd_gpg_close,
+    hd_gpg_verify, hd_gpg_decrypt };
 
 /* The key that opened the message, as the store names it. */
 static void
@@ -175,8 +263,7 @@ decrypt_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 		r->enc_reason = hd_sanitize(f->error);
 		return -1;
 	}
-	hd_gpg_set_lookup(g, lookup_pass, r->st);
-	if (hd_gpg_decrypt(g, f->data, f->len, &plain, &plen, &sigs, keyid,
+	if (r->ops->decrypt(g, f->data, f->len, &plain, &plen, &sigs, keyid,
 	    &e) != 0) {
 		r->enc = ENC_FAILED;
 		r->enc_reason = hd_sanitize(e.text);
@@ -189,10 +276,16 @@ decrypt_found(struct report *r, struct hd_gpg *g, const struct hd_found *f,
 	add_sigs(r, &sigs, 1);
 	hd_sigs_free(&sigs);
 	if (f->kind == HD_FOUND_ARMORED) {
-		*entity = g_strdup_printf("Content-Type: text/plain; "
-		    "charset=utf-8\n\n%.*s", (int)plen, plain);
-		*elen = strlen(*entity);
-		hd_secure_free(plain);
+		/* Every byte: a NUL in it is for the reading to refuse. */
+		GString *t = g_string_sized_new(plen + 64);
+
+		g_string_append(t, "Content-Type: text/plain; charset=utf-8"
+		    "\n\n");
+		g_string_append_len(t, plain, plen);
+		explicit_bzero(plain, plen);
+		g_free(plain);
+		*elen = t->len;
+		*entity = g_string_free(t, FALSE);
 	} else {
 		*entity = plain;
 		*elen = plen;
@@ -218,11 +311,10 @@ decrypt_parts(struct report *r, struct hd_gpg *g, struct hd_found **found,
 	plain = g_new0(char *, n);
 	plen = g_new0(size_t, n);
 	sigs = g_new0(struct hd_sigs, n);
-	hd_gpg_set_lookup(g, lookup_pass, r->st);
 	for (i = 0; i < n && ok; i++) {
 		if (!found[i]->in_place)
 			continue;
-		if (hd_gpg_decrypt(g, found[i]->data, found[i]->len, &plain[i],
+		if (r->ops->decrypt(g, found[i]->data, found[i]->len, &plain[i],
 		    &plen[i], &sigs[i], keyid, &e) != 0) {
 			r->enc_reason = hd_sanitize(e.text);
 			ok = 0;
@@ -249,8 +341,12 @@ decrypt_parts(struct report *r, struct hd_gpg *g, struct hd_found **found,
 	g_free(sigs);
 }
 
-/* Signatures inside what was decrypted (the nested form, §6.1). */
-static void
+/*
+ * Signatures inside what was decrypted (the nested form, §6.1), and its
+ * protected header fields.  -1 when parsers could read the decrypted
+ * entity differently: then it is not to be shown.
+ */
+static int
 verify_inner(struct report *r, struct hd_gpg *g, const char *entity,
     size_t elen, char ***protected)
 {
@@ -260,7 +356,12 @@ verify_inner(struct report *r, struct hd_gpg *g, const char *entity,
 	size_t n, i;
 
 	if (hd_msg_parse(entity, elen, &inner, &e) != 0)
-		return;
+		return 0;
+	if (hd_msg_ambiguous(inner) != NULL) {
+		refuse(r, hd_msg_ambiguous(inner), 1);
+		hd_msg_free(inner);
+		return -1;
+	}
 	*protected = hd_msg_protected(inner);
 	hd_msg_find(inner, &found, &n);
 	for (i = 0; i < n; i++)
@@ -270,6 +371,7 @@ verify_inner(struct report *r, struct hd_gpg *g, const char *entity,
 			verify_found(r, g, found[i], found[i]->whole);
 	hd_found_free(found, n);
 	hd_msg_free(inner);
+	return 0;
 }
 
 /*
@@ -418,6 +520,9 @@ status(const struct report *r)
 	if (r->enc == ENC_SKIPPED || (r->enc == ENC_DECRYPTED &&
 	    !r->enc_full))
 		return HD_UNTRUSTED;
+	/* The From shown is not the outer one: not the whole story. */
+	if (r->enc == ENC_DECRYPTED && r->from_differs)
+		return HD_UNTRUSTED;
 	return r->enc == ENC_DECRYPTED ? HD_OK : HD_NONE;
 }
 
@@ -561,31 +666,24 @@ drop_data(struct hd_found *f)
 }
 
 static int
-run(struct report *r, const char *in, size_t inlen, char **out,
-    size_t *outlen, struct hd_error *e)
+is_encrypted(const struct hd_found *f)
 {
-	struct hd_found **found = NULL;
-	struct hd_gpg *g = NULL;
-	GPtrArray *drop = g_ptr_array_new_with_free_func(g_free);
-	char *entity = NULL, **st = NULL, **prot = NULL, *json;
-	size_t n = 0, i, elen = 0;
-	int rc, done = 0, in_place = 0;
+	return f->kind == HD_FOUND_ENCRYPTED || f->kind == HD_FOUND_ARMORED ||
+	    f->kind == HD_FOUND_ATTACHMENT;
+}
 
-	if ((rc = hd_msg_parse(in, inlen, &r->msg, e)) != 0) {
-		g_ptr_array_free(drop, TRUE);
-		return rc;
-	}
-	r->sender = hd_msg_sender(r->msg);
-	r->msgid = hd_msg_id(r->msg);
-	hd_msg_find(r->msg, &found, &n);
-	if (n > 0 && (rc = hd_gpg_open(&g, r->st, e)) != 0)
-		goto out;
+/* Verify what is signed, and decrypt what may be decrypted. */
+static void
+judge(struct report *r, struct hd_gpg *g, struct hd_found **found, size_t n,
+    char **entity, size_t *elen, char ***prot)
+{
+	size_t i;
+	int done = 0, in_place = 0;
+
 	for (i = 0; i < n; i++) {
 		const struct hd_found *f = found[i];
-		int enc = f->kind == HD_FOUND_ENCRYPTED ||
-		    f->kind == HD_FOUND_ARMORED;
 
-		if (!enc && f->kind != HD_FOUND_ATTACHMENT) {
+		if (!is_encrypted(f)) {
 			verify_found(r, g, f, f->whole);
 			drop_data(found[i]);
 			continue;
@@ -599,10 +697,15 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 		 * one among other parts would leak into its siblings
 		 * (EFAIL, SECURITY.md #18, #19).
 		 */
-		if (r->opt->decrypt && f->whole && !done) {
+		if (r->opt->decrypt && f->whole && !done &&
+		    f->kind != HD_FOUND_ATTACHMENT) {
 			done = 1;
-			if (decrypt_found(r, g, f, &entity, &elen) == 0)
-				verify_inner(r, g, entity, elen, &prot);
+			if (decrypt_found(r, g, f, entity, elen) == 0 &&
+			    verify_inner(r, g, *entity, *elen, prot) != 0) {
+				explicit_bzero(*entity, *elen);
+				g_free(*entity);
+				*entity = NULL;
+			}
 			drop_data(found[i]);
 		} else if (r->enc == ENC_NONE) {
 			r->enc = ENC_SKIPPED;
@@ -616,6 +719,39 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 		decrypt_parts(r, g, found, n);
 	else if (in_place > 0 && r->enc == ENC_NONE)
 		r->enc = ENC_SKIPPED;
+}
+
+static int
+run(struct report *r, const char *in, size_t inlen, char **out,
+    size_t *outlen, struct hd_error *e)
+{
+	struct hd_found **found = NULL;
+	struct hd_gpg *g = NULL;
+	GPtrArray *drop = g_ptr_array_new_with_free_func(g_free);
+	char *entity = NULL, **st = NULL, **prot = NULL, *json;
+	const char *why;
+	size_t n = 0, i, elen = 0;
+	int rc, encrypted = 0;
+
+	if ((rc = hd_msg_parse(in, inlen, &r->msg, e)) != 0) {
+		g_ptr_array_free(drop, TRUE);
+		return rc;
+	}
+	r->sender = hd_msg_sender(r->msg);
+	r->msgid = hd_msg_id(r->msg);
+	hd_msg_find(r->msg, &found, &n);
+	for (i = 0; i < n; i++)
+		encrypted |= is_encrypted(found[i]);
+	if ((why = hd_msg_ambiguous(r->msg)) != NULL)
+		refuse(r, why, encrypted);
+	else if (n > 0) {
+		/* Bounded per message, not per part: eight bombs are one. */
+		if ((rc = r->ops->open(&g, r->st, MAX(HD_PLAIN_MAX, 8 * inlen),
+		    e)) != 0)
+			goto out;
+		judge(r, g, found, n, &entity, &elen, &prot);
+	}
+	judge_from(r, prot);
 	st = stamps(r);
 	rc = status(r);
 	if (r->opt->mode == HD_IN_FILTER) {
@@ -660,7 +796,8 @@ out:
 	g_strfreev(st);
 	g_strfreev(prot);
 	hd_found_free(found, n);
-	hd_gpg_close(g);
+	if (g != NULL)
+		r->ops->close(g);
 	g_ptr_array_free(drop, TRUE);
 	return rc;
 }
@@ -705,12 +842,23 @@ hd_incoming_buf(struct hd_state *st, const char *name, const char *in,
     size_t inlen, const struct hd_in *o, int outfd, char **out,
     size_t *outlen, struct hd_error *e)
 {
+	return hd_incoming_with(&hd_gpg_crypto, st, name, in, inlen, o, outfd,
+	    out, outlen, e);
+}
+
+/* The same with OpenPGP done by ops (the fuzz target's stand-in). */
+int
+hd_incoming_with(const struct hd_crypto *ops, struct hd_state *st,
+    const char *name, const char *in, size_t inlen, const struct hd_in *o,
+    int outfd, char **out, size_t *outlen, struct hd_error *e)
+{
 	struct report r;
 	guint i;
 	int rc;
 
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
+	r.ops = ops;
 	r.st = st;
 	r.opt = o;
 	r.name = name;

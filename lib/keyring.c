@@ -9,7 +9,11 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +32,9 @@ struct hd_gpg {
 	int		 scratch;	/* home is ours to remove */
 	char		*(*lookup)(void *, const char *);
 	void		*lookup_arg;	/* passphrase by key ID, to decrypt */
+	size_t		 budget;	/* plaintext left for verify and
+					 * decrypt together, 0: no limit */
+	int		 budgeted;
 };
 
 static int
@@ -69,6 +76,13 @@ gpg_fail(struct hd_error *e, gpgme_error_t err, const char *what)
 	case GPG_ERR_ENOENT:
 	case GPG_ERR_INV_ENGINE:
 		status = EX_UNAVAILABLE;
+		break;
+	case GPG_ERR_ENOSPC:
+	case GPG_ERR_EDQUOT:
+	case GPG_ERR_EIO:
+	case GPG_ERR_EROFS:
+	case GPG_ERR_EACCES:
+		status = EX_IOERR;
 		break;
 	case GPG_ERR_NO_DATA:
 	case GPG_ERR_INV_DATA:
@@ -284,6 +298,37 @@ hd_gpg_scan(struct hd_gpg *g, const char *buf, size_t len,
 	return rc;
 }
 
+/*
+ * gpg imported nothing.  When it could not even write its keyring (a
+ * full or read-only file system), gpg 2.2 says so only on stderr, and
+ * gpgme reports no key considered, as for data without keys: a file of
+ * the size of a keyring update written where the keyring lives tells
+ * the two apart, so that the key is not blamed for the disk.
+ */
+static int
+import_failed(struct hd_gpg *g, struct hd_error *e)
+{
+	static const char zeros[65536];
+	char *path;
+	int fd, rc = 0, saved;
+
+	path = g_build_filename(g->home, ".hdpgp-probe.XXXXXX", NULL);
+	if ((fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600)) == -1 ||
+	    hd_write_all(fd, zeros, sizeof(zeros)) != 0 || fsync(fd) != 0) {
+		saved = errno;
+		rc = hd_error_set(e, EX_IOERR, "%s: keys cannot be written: %s",
+		    g->home, strerror(saved));
+	}
+	if (fd != -1) {
+		close(fd);
+		g_unlink(path);
+	}
+	g_free(path);
+	if (rc != 0)
+		return rc;
+	return hd_error_set(e, EX_DATAERR, "no OpenPGP key could be imported");
+}
+
 /* flags: the public half's import status, the secret half's << 8. */
 static enum hd_import_how
 import_how(unsigned flags)
@@ -342,8 +387,7 @@ hd_gpg_import(struct hd_gpg *g, const char *buf, size_t len,
 	if (fprs->len == 0) {
 		g_ptr_array_free(fprs, TRUE);
 		g_array_free(flags, TRUE);
-		return hd_error_set(e, EX_DATAERR,
-		    "no OpenPGP key could be imported");
+		return import_failed(g, e);
 	}
 	rc = hd_gpg_keys(g, (char **)fprs->pdata, fprs->len, ks, e);
 	if (rc == 0) {
@@ -567,29 +611,54 @@ hd_gpg_try_secret(struct hd_gpg *g, const struct hd_key *key,
 }
 
 /*
- * A throw-away GnuPG home inside the state directory, to check secret
- * keys before they reach the real keyring: an import is then all or
- * nothing, whatever the passphrase turns out to be.
+ * Who a process is, beyond its pid, which the kernel reuses: the boot
+ * it belongs to and its start time in clock ticks since boot (field 22
+ * of /proc/PID/stat).  NULL when there is no such process.
  */
-int
-hd_gpg_scratch(struct hd_state *st, struct hd_gpg **out, struct hd_error *e)
+static char *
+proc_stamp(long pid)
 {
-	char *tmpl, *conf;
-	int rc;
+	char *path, *stat = NULL, *boot = NULL, *p, *out = NULL;
+	unsigned long long start;
+	int i;
 
-	tmpl = g_build_filename(hd_state_dir(st), "scratch.XXXXXX", NULL);
-	if (g_mkdtemp_full(tmpl, 0700) == NULL) {
-		rc = hd_error_set(e, EX_CANTCREAT, "%s: %s", tmpl,
-		    strerror(errno));
-		g_free(tmpl);
-		return rc;
-	}
-	conf = g_build_filename(tmpl, "gpg-agent.conf", NULL);
-	g_file_set_contents(conf, HD_AGENT_CONF, -1, NULL);
-	g_free(conf);
-	rc = gpg_new(out, tmpl, 1, e);
-	g_free(tmpl);
-	return rc;
+	path = g_strdup_printf("/proc/%ld/stat", pid);
+	if (!g_file_get_contents(path, &stat, NULL, NULL) ||
+	    !g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot,
+	    NULL, NULL) || strlen(boot) < 8)
+		goto out;
+	/* The command name in parentheses may hold spaces and ")". */
+	if ((p = strrchr(stat, ')')) == NULL)
+		goto out;
+	for (i = 2; i < 22 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %llu", &start) != 1)
+		goto out;
+	out = g_strdup_printf("%.8s-%llu", boot, start);
+out:
+	g_free(path);
+	g_free(stat);
+	g_free(boot);
+	return out;
+}
+
+static void
+stop_agent(const char *home)
+{
+	char *argv[6];
+	size_t i;
+
+	argv[0] = g_strdup("gpgconf");
+	argv[1] = g_strdup("--homedir");
+	argv[2] = g_strdup(home);
+	argv[3] = g_strdup("--kill");
+	argv[4] = g_strdup("gpg-agent");
+	argv[5] = NULL;
+	g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+	    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+	    NULL, NULL, NULL, NULL, NULL);
+	for (i = 0; i < 5; i++)
+		g_free(argv[i]);
 }
 
 static void
@@ -614,29 +683,112 @@ remove_tree(const char *path)
 	g_rmdir(path);
 }
 
+/*
+ * A throw-away GnuPG home inside the state directory, to check secret
+ * keys before they reach the real keyring: an import is then all or
+ * nothing, whatever the passphrase turns out to be.  Its name,
+ * scratch.PID.STAMP.XXXXXX, says which process made it (proc_stamp), so
+ * that hd_gpg_scratch_sweep can tell one a killed process left from one
+ * in use.
+ */
+int
+hd_gpg_scratch(struct hd_state *st, struct hd_gpg **out, struct hd_error *e)
+{
+	char *tmpl, *conf, *stamp, *name;
+	int rc;
+
+	if ((stamp = proc_stamp((long)getpid())) == NULL)
+		return hd_error_set(e, EX_SOFTWARE, "/proc/%ld/stat: cannot "
+		    "be read", (long)getpid());
+	name = g_strdup_printf("scratch.%ld.%s.XXXXXX", (long)getpid(), stamp);
+	tmpl = g_build_filename(hd_state_dir(st), name, NULL);
+	g_free(stamp);
+	g_free(name);
+	if (g_mkdtemp_full(tmpl, 0700) == NULL) {
+		rc = hd_error_set(e, EX_IOERR, "%s: %s", tmpl,
+		    strerror(errno));
+		g_free(tmpl);
+		return rc;
+	}
+	conf = g_build_filename(tmpl, "gpg-agent.conf", NULL);
+	g_file_set_contents(conf, HD_AGENT_CONF, -1, NULL);
+	g_free(conf);
+	if ((rc = gpg_new(out, tmpl, 1, e)) != 0)
+		remove_tree(tmpl);
+	g_free(tmpl);
+	return rc;
+}
+
 /* Stops the scratch home's gpg-agent and removes the home. */
 void
 hd_gpg_scratch_close(struct hd_gpg *g)
 {
-	char *argv[6];
-
 	if (g == NULL)
 		return;
 	if (g->scratch) {
-		argv[0] = g_strdup("gpgconf");
-		argv[1] = g_strdup("--homedir");
-		argv[2] = g_strdup(g->home);
-		argv[3] = g_strdup("--kill");
-		argv[4] = g_strdup("gpg-agent");
-		argv[5] = NULL;
-		g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
-		    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-		    NULL, NULL, NULL, NULL, NULL, NULL);
-		for (size_t i = 0; i < 5; i++)
-			g_free(argv[i]);
+		stop_agent(g->home);
 		remove_tree(g->home);
 	}
 	hd_gpg_close(g);
+}
+
+/*
+ * Is this scratch home stale?  Yes when the process its name gives is
+ * gone, or is another process with the same pid.  One an older hdpgp
+ * made (scratch.XXXXXX) names no process: stale after an hour, longer
+ * than any import or generate takes.
+ */
+static int
+scratch_stale(const char *dir, const char *name)
+{
+	struct stat sb;
+	char **f, *stamp, *path;
+	int stale = 0;
+
+	path = g_build_filename(dir, name, NULL);
+	if (lstat(path, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
+	    sb.st_uid != geteuid()) {
+		g_free(path);
+		return 0;
+	}
+	g_free(path);
+	f = g_strsplit(name, ".", 0);
+	if (g_strv_length(f) == 2)
+		stale = strlen(f[1]) == 6 && sb.st_mtime < time(NULL) - 3600;
+	else if (g_strv_length(f) == 4 && f[1][0] != '\0' &&
+	    strspn(f[1], "0123456789") == strlen(f[1])) {
+		stamp = proc_stamp(strtol(f[1], NULL, 10));
+		stale = stamp == NULL || strcmp(stamp, f[2]) != 0;
+		g_free(stamp);
+	}
+	g_strfreev(f);
+	return stale;
+}
+
+/*
+ * The scratch homes in dir whose process is gone (killed during an
+ * import or generate): their gpg-agent is stopped and they are removed,
+ * secret keys and all.  Costs one readdir when there are none.
+ */
+void
+hd_gpg_scratch_sweep(const char *dir)
+{
+	GDir *d;
+	const char *name;
+	char *path;
+
+	if ((d = g_dir_open(dir, 0, NULL)) == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		if (strncmp(name, "scratch.", 8) != 0 ||
+		    !scratch_stale(dir, name))
+			continue;
+		path = g_build_filename(dir, name, NULL);
+		stop_agent(path);
+		remove_tree(path);
+		g_free(path);
+	}
+	g_dir_close(d);
 }
 
 int
@@ -658,7 +810,7 @@ hd_gpg_export(struct hd_gpg *g, const char *fpr, int secret, int binary,
 		return gpg_fail(e, err, fpr);
 	}
 	if (take_data(d, buf, len) != 0)
-		return hd_error_set(e, EX_OSERR, "%s: out of memory", fpr);
+		return hd_error_set(e, EX_TEMPFAIL, "%s: out of memory", fpr);
 	if (*len == 0) {
 		g_free(*buf);
 		return hd_error_set(e, EX_SOFTWARE, "%s: gpg exported nothing",
@@ -802,25 +954,28 @@ hd_gpg_sign(struct hd_gpg *g, const char *fpr, const char *buf, size_t len,
 	g_strlcpy(hash, gpgme_hash_algo_name(r->signatures->hash_algo),
 	    hashlen);
 	if (take_data(out, sig, siglen) != 0)
-		return hd_error_set(e, EX_OSERR, "sign: out of memory");
+		return hd_error_set(e, EX_TEMPFAIL, "sign: out of memory");
 	return 0;
 }
 
 /*
- * Encrypt to the keys with these fingerprints, signing in the same pass
+ * Encrypt to the keys with these fingerprints (NULL-terminated), and to
+ * the hidden ones without their key IDs in the ciphertext (gpg -R: a
+ * Bcc recipient stays unknown to the others), signing in the same pass
  * when signer is set (RFC 3156 §6.2).  Recipients go to gpg as a string
  * of fingerprints: no key lookup per message.
  */
 int
-hd_gpg_encrypt(struct hd_gpg *g, char **fprs, size_t n, const char *signer,
-    const char *buf, size_t len, int cfd, char **cipher, size_t *clen,
-    struct hd_error *e)
+hd_gpg_encrypt(struct hd_gpg *g, char **fprs, char **hidden,
+    const char *signer, const char *buf, size_t len, int cfd, char **cipher,
+    size_t *clen, struct hd_error *e)
 {
 	gpgme_data_t in, out;
 	gpgme_error_t err;
 	gpgme_encrypt_flags_t flags = GPGME_ENCRYPT_ALWAYS_TRUST;
-	char *recp;
+	GString *recp;
 	off_t end;
+	size_t i;
 	int rc;
 
 	if (signer != NULL && (rc = add_signer(g, signer, e)) != 0)
@@ -835,15 +990,22 @@ hd_gpg_encrypt(struct hd_gpg *g, char **fprs, size_t n, const char *signer,
 			return gpg_fail(e, err, "encrypt");
 		}
 	}
-	recp = g_strjoinv("\n", fprs);
-	(void)n;
+	/* gpgme's keyword "--hidden" makes the fingerprints after it -R. */
+	recp = g_string_new(NULL);
+	for (i = 0; fprs[i] != NULL; i++)
+		g_string_append_printf(recp, "%s\n", fprs[i]);
+	if (hidden != NULL && hidden[0] != NULL)
+		g_string_append(recp, "--hidden\n");
+	for (i = 0; hidden != NULL && hidden[i] != NULL; i++)
+		g_string_append_printf(recp, "%s\n", hidden[i]);
 	gpgme_set_armor(g->ctx, 1);
 	if (signer != NULL)
-		err = gpgme_op_encrypt_sign_ext(g->ctx, NULL, recp, flags, in,
-		    out);
+		err = gpgme_op_encrypt_sign_ext(g->ctx, NULL, recp->str,
+		    flags, in, out);
 	else
-		err = gpgme_op_encrypt_ext(g->ctx, NULL, recp, flags, in, out);
-	g_free(recp);
+		err = gpgme_op_encrypt_ext(g->ctx, NULL, recp->str, flags, in,
+		    out);
+	g_string_free(recp, TRUE);
 	gpgme_data_release(in);
 	if (err != 0) {
 		gpgme_data_release(out);
@@ -859,7 +1021,7 @@ hd_gpg_encrypt(struct hd_gpg *g, char **fprs, size_t n, const char *signer,
 		return 0;
 	}
 	if (take_data(out, cipher, clen) != 0)
-		return hd_error_set(e, EX_OSERR, "encrypt: out of memory");
+		return hd_error_set(e, EX_TEMPFAIL, "encrypt: out of memory");
 	return 0;
 }
 
@@ -872,6 +1034,32 @@ struct sink {
 	size_t		 max;
 	int		 over;		/* the ceiling was hit */
 };
+
+/*
+ * All the plaintext verify and decrypt may still unpack with g: a
+ * message's parts share one ceiling (eight bombs just under the per-part
+ * one are still one message).
+ */
+void
+hd_gpg_set_budget(struct hd_gpg *g, size_t max)
+{
+	g->budget = max;
+	g->budgeted = 1;
+}
+
+/* A sink's ceiling: the call's own, or what is left of the budget. */
+static size_t
+ceiling(const struct hd_gpg *g, size_t own)
+{
+	return g->budgeted && g->budget < own ? g->budget : own;
+}
+
+static void
+spend(struct hd_gpg *g, size_t used)
+{
+	if (g->budgeted)
+		g->budget -= MIN(used, g->budget);
+}
 
 static ssize_t
 sink_write(void *arg, const void *p, size_t len)
@@ -916,8 +1104,20 @@ sig_verdict(gpgme_signature_t s)
 	}
 }
 
+/*
+ * RFC 9580 §9.5: a data signature over MD5, SHA-1 or RIPEMD-160 is not
+ * good, whatever the key (as Sequoia, RNP and GopenPGP decide).
+ */
+static int
+weak_hash(gpgme_hash_algo_t h)
+{
+	return h == GPGME_MD_MD5 || h == GPGME_MD_SHA1 || h == GPGME_MD_RMD160;
+}
+
+/* facts, when known, name what gpg reports as a bad signature. */
 static void
-collect_sigs(gpgme_verify_result_t r, struct hd_sigs *out)
+collect_sigs(gpgme_verify_result_t r, const struct hd_pgp_facts *facts,
+    struct hd_sigs *out)
 {
 	gpgme_signature_t s;
 	size_t n = 0;
@@ -934,8 +1134,20 @@ collect_sigs(gpgme_verify_result_t r, struct hd_sigs *out)
 		g_strlcpy(o->fpr, s->fpr != NULL ? s->fpr : "", sizeof(o->fpr));
 		o->verdict = sig_verdict(s);
 		o->created = s->timestamp;
-		if (o->verdict == HD_SIG_ERROR)
-			o->why = g_strdup(gpgme_strerror(s->status));
+		/* gpg does not even check MD5: weak all the same. */
+		if ((o->verdict == HD_SIG_GOOD || gpgme_err_code(s->status) ==
+		    GPG_ERR_DIGEST_ALGO) && weak_hash(s->hash_algo))
+			o->verdict = HD_SIG_WEAK_HASH;
+		/* "Bad" claims the data changed; an unknown critical
+		 * notation is gpg not understanding the signature. */
+		if (o->verdict == HD_SIG_BAD && facts != NULL &&
+		    (facts->critical_notation || facts->critical_other)) {
+			o->verdict = HD_SIG_ERROR;
+			o->why = g_strdup(hd_pgp_unsupported(facts));
+		} else if (o->verdict == HD_SIG_ERROR)
+			o->why = g_strdup(gpgme_err_code(s->status) ==
+			    GPG_ERR_DIGEST_ALGO ? "unsupported hash" :
+			    gpgme_strerror(s->status));
 	}
 }
 
@@ -962,9 +1174,12 @@ hd_gpg_verify(struct hd_gpg *g, const char *sig, size_t siglen,
 {
 	gpgme_data_t s = NULL, d = NULL, out = NULL;
 	gpgme_error_t err;
-	struct sink sk = { g_byte_array_new(), HD_PLAIN_MAX, 0 };
+	struct sink sk = { g_byte_array_new(), ceiling(g, HD_PLAIN_MAX), 0 };
+	struct hd_pgp_facts facts;
+	const char *why;
 
 	memset(sigs, 0, sizeof(*sigs));
+	hd_pgp_facts(sig, siglen, &facts);
 	err = gpgme_data_new_from_mem(&s, sig, siglen, 0);
 	if (err == 0 && data != NULL)
 		err = gpgme_data_new_from_mem(&d, data, len, 0);
@@ -973,15 +1188,22 @@ hd_gpg_verify(struct hd_gpg *g, const char *sig, size_t siglen,
 	if (err == 0)
 		err = gpgme_op_verify(g->ctx, s, d, out);
 	if (err == 0)
-		collect_sigs(gpgme_op_verify_result(g->ctx), sigs);
+		collect_sigs(gpgme_op_verify_result(g->ctx), &facts, sigs);
 	gpgme_data_release(s);
 	gpgme_data_release(d);
 	gpgme_data_release(out);
+	spend(g, sk.buf->len);
 	if (err == 0 && sigs->n == 0)
 		err = gpg_error(GPG_ERR_NO_DATA);
 	if (err != 0) {
 		g_byte_array_free(sk.buf, TRUE);
 		hd_sigs_free(sigs);
+		if (sk.over)
+			return hd_error_set(e, EX_DATAERR, "verify: "
+			    "plaintext larger than %zu MiB", sk.max >> 20);
+		/* gpg's "No data" for a v6 signature, named. */
+		if ((why = hd_pgp_unsupported(&facts)) != NULL)
+			return hd_error_set(e, EX_DATAERR, "%s", why);
 		return gpg_fail(e, err, "verify");
 	}
 	if (plain != NULL) {
@@ -1040,7 +1262,9 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 	 * A large attachment is larger again once base64'd inside; a bomb
 	 * unpacks to many times its size.  The ceiling follows the input.
 	 */
-	struct sink sk = { g_byte_array_new(), MAX(HD_PLAIN_MAX, 8 * len), 0 };
+	struct sink sk = { g_byte_array_new(), ceiling(g, MAX(HD_PLAIN_MAX,
+	    8 * len)), 0 };
+	struct hd_pgp_facts facts;
 	int rc = 0, tries;
 
 	memset(sigs, 0, sizeof(*sigs));
@@ -1085,12 +1309,20 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 		    sk.max >> 20);
 	else if (gpgme_err_code(err) == GPG_ERR_NO_SECKEY)
 		rc = hd_error_set(e, HD_BAD, "no secret key");
-	else if (err != 0)
-		rc = gpg_fail(e, err, "decrypt");
+	else if (err != 0) {
+		/* gpg's "No data" for a v6 message, named. */
+		hd_pgp_facts(cipher, len, &facts);
+		if (hd_pgp_unsupported(&facts) != NULL)
+			rc = hd_error_set(e, HD_BAD, "%s",
+			    hd_pgp_unsupported(&facts));
+		else
+			rc = gpg_fail(e, err, "decrypt");
+	}
 	if (rc == 0)
-		collect_sigs(gpgme_op_verify_result(g->ctx), sigs);
+		collect_sigs(gpgme_op_verify_result(g->ctx), NULL, sigs);
 	gpgme_data_release(in);
 	gpgme_data_release(out);
+	spend(g, sk.buf->len);
 	if (rc != 0) {
 		/* Not one byte of plaintext leaves this function. */
 		if (sk.buf->len > 0)

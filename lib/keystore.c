@@ -1471,13 +1471,15 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 		if (warn == NULL && !has_email(k))
 			warn = "no user ID with an email address: usable by "
 			    "fingerprint or domain alias only";
-		if (rc == 0 && (rc = put_key(st, k)) != 0)
-			hd_error_set(e, EX_IOERR, "state: cannot store key %s",
-			    k->fpr);
-		if (rc == 0 && (rc = claim(st, g, k, had ? &old : NULL,
-		    flags & HD_IMPORT_REPLACE, notes)) != 0)
-			hd_error_set(e, EX_IOERR, "state: cannot store the "
-			    "addresses of key %s", k->fpr);
+		if (rc == 0)
+			rc = put_key(st, k);
+		if (rc < 0)	/* put_key, store_pass: the state file */
+			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			    "key %s", k->fpr);
+		if (rc == 0 && claim(st, g, k, had ? &old : NULL,
+		    flags & HD_IMPORT_REPLACE, notes) != 0)
+			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			    "the addresses of key %s", k->fpr);
 		/* sq revoke writes the key with its revocation: say so. */
 		if (had && !old.revoked && k->revoked)
 			how[i] = HD_IMPORT_REVOKED;

@@ -22,6 +22,9 @@
 #define NEXT_KEY	"log:next"
 #define FIRST_KEY	"log:first"
 
+/* The most of a record's field kept, as of an error's text. */
+#define FIELD_MAX	sizeof(((struct hd_error *)NULL)->text)
+
 /* The builder's document as text; the builder is consumed. */
 char *
 hd_json_finish(JsonBuilder *b, int pretty)
@@ -52,20 +55,46 @@ counter(struct hd_state *st, const char *key)
 	return n;
 }
 
+/*
+ * A list (addresses "a,b", fingerprints "F1 F2") too long for a record
+ * field: the items that fit, then "... and N more".
+ */
+static char *
+list_cut(const char *s, size_t max)
+{
+	char sep = strchr(s, ',') != NULL ? ',' : ' ';
+	const char *p, *end = s + max - 64;
+	size_t left = 1;
+
+	for (p = end; p > s && *p != sep; p--)
+		;
+	if (p == s)
+		return g_strdup_printf("%.*s...", (int)(max - 64), s);
+	for (end = p + 1; *end != '\0'; end++)
+		left += *end == sep;
+	return g_strdup_printf("%.*s%c ... and %zu more", (int)(p - s), s, sep,
+	    left);
+}
+
 static void
 member(JsonBuilder *b, const char *name, const char *value)
 {
-	char *safe;
+	char *cut = NULL, *safe;
 
 	json_builder_set_member_name(b, name);
 	if (value == NULL) {
 		json_builder_add_null_value(b);
 		return;
 	}
+	/* Bounded records: 10,000 recipients are not 10,000 names. */
+	if (strlen(value) >= FIELD_MAX)
+		value = cut = strchr(value, '\n') != NULL ?
+		    hd_lines_cut(value, FIELD_MAX) : list_cut(value, FIELD_MAX);
 	/* Record fields come from mail and keys: no control characters. */
 	safe = hd_sanitize(value);
 	json_builder_add_string_value(b, safe);
 	g_free(safe);
+	g_free(cut);
 }
 
 static char *

@@ -15,6 +15,7 @@
 #include <gmime/gmime.h>
 
 #include "hdpgp.h"
+#include "mime.h"
 
 struct hd_msg {
 	GMimeMessage	*msg;
@@ -25,6 +26,7 @@ struct hd_msg {
 	int		 modified;	/* parts replaced: write it anew */
 	int		 outfd;		/* the result goes here, or -1: memory */
 	GPtrArray	*kept;		/* buffers lent to gmime, ours to free */
+	char		*ambiguous;	/* why parsers may disagree, or NULL */
 };
 
 static void
@@ -45,20 +47,27 @@ init_gmime(void)
  * it.  For a 50 MB message that is 50 MB less at the peak.
  */
 static GMimeObject *
-parse_stream(GMimeStream *s, int message)
+parse_stream(GMimeStream *s, int message, char **warned)
 {
+	GMimeParserOptions *po = g_mime_parser_options_new();
 	GMimeParser *p;
 	GObject *o;
 
+	/* What gmime had to choose between, another parser may not. */
+	if (warned != NULL)
+		g_mime_parser_options_set_warning_callback(po,
+		    mime_parser_warning, warned);
 	p = g_mime_parser_new_with_stream(s);
-	o = message ? (GObject *)g_mime_parser_construct_message(p, NULL) :
-	    (GObject *)g_mime_parser_construct_part(p, NULL);
+	o = message ? (GObject *)g_mime_parser_construct_message(p, po) :
+	    (GObject *)g_mime_parser_construct_part(p, po);
 	g_object_unref(p);
+	g_mime_parser_options_free(po);
 	return (GMimeObject *)o;
 }
 
 static GMimeObject *
-parse_object(const char *buf, size_t len, int message, GByteArray **lend)
+parse_object(const char *buf, size_t len, int message, GByteArray **lend,
+    char **warned)
 {
 	GMimeStream *s;
 	GMimeObject *o;
@@ -69,7 +78,7 @@ parse_object(const char *buf, size_t len, int message, GByteArray **lend)
 		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
 	} else
 		s = g_mime_stream_mem_new_with_buffer(buf, len);
-	o = parse_stream(s, message);
+	o = parse_stream(s, message, warned);
 	g_object_unref(s);
 	return o;
 }
@@ -105,18 +114,22 @@ hd_msg_parse(const char *buf, size_t len, struct hd_msg **out,
 {
 	struct hd_msg *m;
 	const char *nl;
+	char *warned = NULL;
 
 	init_gmime();
 	m = g_new0(struct hd_msg, 1);
-	m->msg = (GMimeMessage *)parse_object(buf, len, 1, &m->wrap);
+	m->msg = (GMimeMessage *)parse_object(buf, len, 1, &m->wrap, &warned);
 	/* Some header: the message's, or (a bare entity) its part's. */
 	if (m->msg == NULL || g_mime_message_get_mime_part(m->msg) == NULL ||
 	    header_count(GMIME_OBJECT(m->msg)) +
 	    header_count(g_mime_message_get_mime_part(m->msg)) == 0) {
 		hd_msg_free(m);
+		g_free(warned);
 		return hd_error_set(e, EX_DATAERR, "input is not a mail "
 		    "message");
 	}
+	m->ambiguous = mime_ambiguity(buf, len, m->msg, warned);
+	g_free(warned);
 	nl = memchr(buf, '\n', len);
 	m->crlf = nl != NULL && nl > buf && nl[-1] == '\r';
 	m->raw = buf;
@@ -152,7 +165,18 @@ hd_msg_free(struct hd_msg *m)
 			g_byte_array_free(m->kept->pdata[i], TRUE);
 		g_ptr_array_free(m->kept, TRUE);
 	}
+	g_free(m->ambiguous);
 	g_free(m);
+}
+
+/*
+ * Why mainstream parsers could read the message differently (a text that
+ * begins "ambiguous MIME: "), or NULL when they read it alike.
+ */
+const char *
+hd_msg_ambiguous(const struct hd_msg *m)
+{
+	return m->ambiguous;
 }
 
 /* What the top level already is: plain, PGP/MIME signed or encrypted. */
@@ -232,6 +256,32 @@ hd_msg_recipients(const struct hd_msg *m)
 	    GMIME_ADDRESS_TYPE_CC, GMIME_ADDRESS_TYPE_BCC };
 
 	return addresses(m, t, 3);
+}
+
+/*
+ * The Bcc addresses that To and Cc do not also name: the recipients the
+ * others must not learn of.
+ */
+char **
+hd_msg_bcc(const struct hd_msg *m)
+{
+	static const GMimeAddressType t[] = { GMIME_ADDRESS_TYPE_TO,
+	    GMIME_ADDRESS_TYPE_CC, GMIME_ADDRESS_TYPE_BCC };
+	char **shown = addresses(m, t, 2), **bcc = addresses(m, t + 2, 1);
+	size_t i, j, n = 0;
+
+	for (i = 0; bcc[i] != NULL; i++) {
+		for (j = 0; shown[j] != NULL; j++)
+			if (g_ascii_strcasecmp(shown[j], bcc[i]) == 0)
+				break;
+		if (shown[j] == NULL)
+			bcc[n++] = bcc[i];
+		else
+			g_free(bcc[i]);
+	}
+	bcc[n] = NULL;
+	g_strfreev(shown);
+	return bcc;
 }
 
 char *
@@ -538,7 +588,7 @@ hd_msg_signed(struct hd_msg *m, char *body, size_t bodylen,
 	char *micalg;
 
 	s = lend(m, body, bodylen);
-	content = parse_stream(s, 0);
+	content = parse_stream(s, 0, NULL);
 	g_object_unref(s);
 	if (content == NULL)
 		return hd_error_set(e, EX_SOFTWARE, "cannot re-read the "
@@ -752,16 +802,31 @@ view(const struct hd_msg *m, GMimeObject *o, size_t *len)
 }
 
 static const char *armor_start(const char *, size_t, const char *);
-static int	first_tag(const char *, size_t);
-static char	*decoded(GMimeObject *, size_t *);
-
+/*
+ * The walk over an incoming message.  Plaintext may be spliced into the
+ * message only where the message *is* the encrypted content (no
+ * decryption oracle, EFAIL): every leaf of the whole message, those
+ * inside a signed part and a forwarded message counted, is an encrypted
+ * file or a text that holds nothing but one PGP MESSAGE armor, and none
+ * of them lies inside a multipart/signed or a message/rfc822.  Blank
+ * leaves carry nothing and do not count.
+ */
 struct walk {
 	const struct hd_msg *m;
 	GPtrArray	*found;
 	int		 depth;
-	int		 leaves;	/* leaf parts seen */
+	int		 leaves;	/* leaf parts with content */
 	int		 sealed;	/* of those, encrypted ones */
+	int		 enclosed;	/* inside multipart/signed or rfc822 */
+	int		 in_signed;	/* inside a signed part: report only */
+	int		 capped;	/* MAX_FOUND reached */
 };
+
+/*
+ * Work per message is bounded by the number of entities hdpgp acts on,
+ * not by what a sender put in: each costs a gpg run.
+ */
+#define MAX_FOUND	32
 
 /*
  * The tag of the first OpenPGP packet, binary or armored (its first
@@ -822,11 +887,23 @@ encrypted_name(const char *name)
 	    g_str_has_suffix(name, ".ASC"));
 }
 
+/* NULL, once MAX_FOUND entities are found: one error says so. */
 static struct hd_found *
 add_found(struct walk *w, int kind, int whole)
 {
-	struct hd_found *f = g_new0(struct hd_found, 1);
+	struct hd_found *f;
 
+	if (w->capped)
+		return NULL;
+	f = g_new0(struct hd_found, 1);
+	if (w->found->len == MAX_FOUND) {
+		w->capped = 1;
+		f->kind = HD_FOUND_ERROR;
+		f->error = g_strdup_printf("more than %d signed or encrypted "
+		    "parts", MAX_FOUND);
+		g_ptr_array_add(w->found, f);
+		return NULL;
+	}
 	f->kind = kind;
 	f->whole = whole;
 	g_ptr_array_add(w->found, f);
@@ -841,13 +918,35 @@ type_is(GMimeObject *o, const char *type, const char *sub)
 	return ct != NULL && g_mime_content_type_is_type(ct, type, sub);
 }
 
+static void walk(struct walk *, GMimeObject *, int);
+
+/* Inside a signed part, nothing is opened: what is encrypted is named. */
+static void
+walk_enclosed(struct walk *w, GMimeObject *o, int in_signed)
+{
+	w->enclosed++;
+	w->in_signed += in_signed;
+	walk(w, o, 0);
+	w->in_signed -= in_signed;
+	w->enclosed--;
+}
+
 static void
 check_signed(struct walk *w, GMimeObject *o, int whole)
 {
 	GMimeMultipart *mp = GMIME_MULTIPART(o);
 	const char *proto, *micalg, *b;
-	struct hd_found *f = add_found(w, HD_FOUND_SIGNED, whole);
+	struct hd_found *f = NULL;
 
+	/* The signature part is content beside anything encrypted. */
+	w->leaves++;
+	if (!w->in_signed && (f = add_found(w, HD_FOUND_SIGNED, whole)) ==
+	    NULL)
+		return;
+	if (g_mime_multipart_get_count(mp) > 0)
+		walk_enclosed(w, g_mime_multipart_get_part(mp, 0), 1);
+	if (f == NULL)
+		return;
 	proto = g_mime_object_get_content_type_parameter(o, "protocol");
 	micalg = g_mime_object_get_content_type_parameter(o, "micalg");
 	b = g_mime_multipart_get_boundary(mp);
@@ -877,8 +976,13 @@ check_encrypted(struct walk *w, GMimeObject *o, int whole)
 {
 	GMimeMultipart *mp = GMIME_MULTIPART(o);
 	const char *proto;
-	struct hd_found *f = add_found(w, HD_FOUND_ENCRYPTED, whole);
+	struct hd_found *f;
 
+	/* Never opened beside other leaves, nor counted as a sealed one. */
+	w->leaves++;
+	if ((f = add_found(w, HD_FOUND_ENCRYPTED, whole && !w->enclosed)) ==
+	    NULL)
+		return;
 	proto = g_mime_object_get_content_type_parameter(o, "protocol");
 	if (g_mime_multipart_get_count(mp) != 2)
 		f->error = g_strdup_printf("multipart/encrypted with %d parts",
@@ -894,16 +998,11 @@ check_encrypted(struct walk *w, GMimeObject *o, int whole)
 		f->data = decoded(g_mime_multipart_get_part(mp, 1), &f->len);
 }
 
-/* Only blank space outside [from, to) of text? */
+/* Only blank space in [p, end)? */
 static int
-blank_outside(const char *text, const char *from, const char *to)
+blank(const char *p, const char *end)
 {
-	const char *p;
-
-	for (p = text; p < from; p++)
-		if (!g_ascii_isspace(*p))
-			return 0;
-	for (p = to; *p != '\0'; p++)
+	for (; p < end; p++)
 		if (!g_ascii_isspace(*p))
 			return 0;
 	return 1;
@@ -922,20 +1021,6 @@ armor_start(const char *text, size_t len, const char *line)
 	return NULL;
 }
 
-/* An armor line at the start of a line, not quoted. */
-static const char *
-armor_line(const char *text, const char *line)
-{
-	const char *p = text;
-
-	while ((p = strstr(p, line)) != NULL) {
-		if (p == text || p[-1] == '\n')
-			return p;
-		p++;
-	}
-	return NULL;
-}
-
 static void
 check_text(struct walk *w, GMimeObject *o, int whole)
 {
@@ -944,28 +1029,48 @@ check_text(struct walk *w, GMimeObject *o, int whole)
 	static const char *begins[] = { "-----BEGIN PGP SIGNED MESSAGE-----",
 	    "-----BEGIN PGP MESSAGE-----" };
 	static const int kinds[] = { HD_FOUND_CLEARSIGNED, HD_FOUND_ARMORED };
-	const char *b, *e;
+	struct hd_found *f;
+	const char *b, *e, *end;
 	char *text;
 	size_t len, i;
-	int kind;
+	int kind, only;
 
 	text = decoded(o, &len);
+	end = text + len;
+	if (blank(text, end)) {
+		g_free(text);
+		return;
+	}
+	w->leaves++;
 	for (i = 0; i < 2; i++) {
-		struct hd_found *f;
-
-		if ((b = armor_line(text, begins[i])) == NULL)
+		if ((b = armor_start(text, len, begins[i])) == NULL)
 			continue;
-		e = armor_line(b, ends[i]);
-		e = e != NULL ? e + strlen(ends[i]) : text + len;
+		e = armor_start(b, end - b, ends[i]);
+		e = e != NULL ? e + strlen(ends[i]) : end;
 		/* A PGP MESSAGE that is only signed is verified, not
 		 * called encrypted (SECURITY.md #20). */
 		kind = kinds[i];
 		if (kind == HD_FOUND_ARMORED && first_tag(b, e - b) != 1 &&
 		    first_tag(b, e - b) != 3)
 			kind = HD_FOUND_CLEARSIGNED;
-		f = add_found(w, kind, whole && blank_outside(text, b, e));
+		if (kind == HD_FOUND_CLEARSIGNED && w->in_signed)
+			break;
+		only = blank(text, b) && blank(e, end);
+		if ((f = add_found(w, kind, whole && only && !w->enclosed)) ==
+		    NULL)
+			break;
+		/* Text after a NUL is shown by some readers, not others. */
+		if (memchr(text, '\0', len) != NULL) {
+			f->error = g_strdup("ambiguous MIME: a NUL in a text "
+			    "part");
+			break;
+		}
 		f->data = g_strndup(b, e - b);
 		f->len = e - b;
+		if (kind == HD_FOUND_ARMORED && only && !w->enclosed) {
+			f->where = o;
+			w->sealed++;
+		}
 		break;
 	}
 	g_free(text);
@@ -973,7 +1078,7 @@ check_text(struct walk *w, GMimeObject *o, int whole)
 
 /*
  * A leaf: an encrypted file (by name and content, as Enigmail sends
- * them), or text with inline armor.
+ * them), or text with inline armor.  Any other leaf is content.
  */
 static void
 check_leaf(struct walk *w, GMimeObject *o, int whole)
@@ -982,45 +1087,56 @@ check_leaf(struct walk *w, GMimeObject *o, int whole)
 	struct hd_found *f;
 	char *data;
 	size_t len;
-	guint before = w->found->len;
 
-	w->leaves++;
 	if (encrypted_name(name) && !type_is(o, "application",
 	    "pgp-signature") && !type_is(o, "application", "pgp-keys")) {
 		data = decoded(o, &len);
 		if (is_pgp_message(data, len)) {
-			f = add_found(w, HD_FOUND_ATTACHMENT, 0);
+			w->leaves++;
+			if ((f = add_found(w, HD_FOUND_ATTACHMENT, 0)) == NULL) {
+				g_free(data);
+				return;
+			}
 			f->data = data;
 			f->len = len;
-			f->where = o;
-			f->in_place = 1;
-			w->sealed++;
+			if (!w->enclosed) {
+				f->where = o;
+				w->sealed++;
+			}
 			return;
 		}
 		g_free(data);
 	}
-	if (!type_is(o, "text", "*"))
-		return;
-	check_text(w, o, whole);
-	if (w->found->len > before && ((struct hd_found *)
-	    w->found->pdata[before])->kind == HD_FOUND_ARMORED) {
-		((struct hd_found *)w->found->pdata[before])->where = o;
-		w->sealed++;
-	}
+	if (type_is(o, "text", "*"))
+		check_text(w, o, whole);
+	else
+		w->leaves++;
 }
 
 /*
  * A file and its detached signature side by side, "x" and "x.sig" or
  * "x.asc", as Enigmail's inline mode sends them: verified over the
- * file's decoded bytes, covering that part only.
+ * file's decoded bytes, covering that part only.  The files are found by
+ * name in a table: linear in the number of parts.
  */
 static void
 pair_signatures(struct walk *w, GMimeMultipart *mp)
 {
-	int i, j, n = g_mime_multipart_get_count(mp);
+	GHashTable *byname = g_hash_table_new(g_str_hash, g_str_equal);
+	int i, n = g_mime_multipart_get_count(mp);
 
 	for (i = 0; i < n; i++) {
-		GMimeObject *sp = g_mime_multipart_get_part(mp, i);
+		GMimeObject *dp = g_mime_multipart_get_part(mp, i);
+		const char *dn;
+
+		if (GMIME_IS_PART(dp) && (dn = g_mime_part_get_filename(
+		    GMIME_PART(dp))) != NULL &&
+		    !g_hash_table_contains(byname, dn))
+			g_hash_table_insert(byname, (gpointer)(uintptr_t)dn, dp);
+	}
+	for (i = 0; i < n && !w->capped; i++) {
+		GMimeObject *sp = g_mime_multipart_get_part(mp, i), *dp;
+		struct hd_found *f;
 		const char *name;
 		char *sig, *base;
 		size_t siglen;
@@ -1030,30 +1146,22 @@ pair_signatures(struct walk *w, GMimeMultipart *mp)
 		    (!g_str_has_suffix(name, ".sig") &&
 		    !g_str_has_suffix(name, ".asc")))
 			continue;
+		base = g_strndup(name, strlen(name) - 4);
+		dp = g_hash_table_lookup(byname, base);
+		g_free(base);
+		if (dp == NULL || dp == sp)
+			continue;
 		sig = decoded(sp, &siglen);
-		if (first_tag(sig, siglen) != 2) {
+		if (first_tag(sig, siglen) != 2 ||
+		    (f = add_found(w, HD_FOUND_SIGNED, 0)) == NULL) {
 			g_free(sig);
 			continue;
 		}
-		base = g_strndup(name, strlen(name) - 4);
-		for (j = 0; j < n; j++) {
-			GMimeObject *dp = g_mime_multipart_get_part(mp, j);
-			const char *dn;
-			struct hd_found *f;
-
-			if (j == i || !GMIME_IS_PART(dp) ||
-			    (dn = g_mime_part_get_filename(GMIME_PART(dp))) ==
-			    NULL || strcmp(dn, base) != 0)
-				continue;
-			f = add_found(w, HD_FOUND_SIGNED, 0);
-			f->data = decoded(dp, &f->len);
-			f->sig = g_memdup2(sig, siglen + 1);
-			f->siglen = siglen;
-			break;
-		}
-		g_free(base);
-		g_free(sig);
+		f->data = decoded(dp, &f->len);
+		f->sig = sig;
+		f->siglen = siglen;
 	}
+	g_hash_table_destroy(byname);
 }
 
 #define MAX_DEPTH	64
@@ -1066,7 +1174,9 @@ walk(struct walk *w, GMimeObject *o, int whole)
 	if (++w->depth > MAX_DEPTH) {
 		struct hd_found *f = add_found(w, HD_FOUND_ERROR, 0);
 
-		f->error = g_strdup("MIME structure nested too deep");
+		if (f != NULL)
+			f->error = g_strdup("MIME structure nested too deep");
+		w->leaves++;
 		w->depth--;
 		return;
 	}
@@ -1080,14 +1190,18 @@ walk(struct walk *w, GMimeObject *o, int whole)
 		for (i = 0; i < n; i++)
 			walk(w, g_mime_multipart_get_part(GMIME_MULTIPART(o),
 			    i), whole && n == 1);
-		pair_signatures(w, GMIME_MULTIPART(o));
+		if (!w->in_signed)
+			pair_signatures(w, GMIME_MULTIPART(o));
 	} else if (GMIME_IS_MESSAGE_PART(o)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(
 		    GMIME_MESSAGE_PART(o));
 
 		/* A forwarded message is never the message itself. */
 		if (inner != NULL && g_mime_message_get_mime_part(inner))
-			walk(w, g_mime_message_get_mime_part(inner), 0);
+			walk_enclosed(w, g_mime_message_get_mime_part(inner),
+			    0);
+		else
+			w->leaves++;
 	} else if (GMIME_IS_PART(o))
 		check_leaf(w, o, whole);
 	w->depth--;
@@ -1097,24 +1211,29 @@ walk(struct walk *w, GMimeObject *o, int whole)
 int
 hd_msg_find(const struct hd_msg *m, struct hd_found ***found, size_t *n)
 {
-	struct walk w = { m, g_ptr_array_new(), 0, 0, 0 };
+	struct walk w;
+	int all;
 	guint i;
 
+	memset(&w, 0, sizeof(w));
+	w.m = m;
+	w.found = g_ptr_array_new();
 	walk(&w, g_mime_message_get_mime_part(m->msg), 1);
 	/*
-	 * Inline armor among other parts is opened in place only when every
-	 * leaf is encrypted: no cleartext sibling for an attacker to wrap
-	 * around it (EFAIL).  Encrypted files are opened as attachments,
-	 * which no client renders inside another part.
+	 * Parts are opened where they stand only when every leaf with
+	 * content is encrypted: no cleartext sibling for an attacker to
+	 * wrap around the plaintext.  Inline armor that is the whole
+	 * message is opened whole instead.
 	 */
+	all = w.leaves > 0 && w.sealed == w.leaves;
 	for (i = 0; i < w.found->len; i++) {
 		struct hd_found *f = w.found->pdata[i];
 
-		if (f->kind == HD_FOUND_ARMORED && !f->whole &&
-		    f->where != NULL && w.sealed == w.leaves && w.leaves > 1)
-			f->in_place = 1;
-		if (f->in_place && w.sealed == w.leaves)
-			f->whole = 1;
+		if (f->where == NULL || !all || (f->kind == HD_FOUND_ARMORED &&
+		    f->whole))
+			continue;
+		f->in_place = 1;
+		f->whole = 1;
 	}
 	*n = w.found->len;
 	*found = (struct hd_found **)g_ptr_array_free(w.found, FALSE);
@@ -1145,20 +1264,19 @@ hd_msg_sender(const struct hd_msg *m)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list(
 	    GMIME_OBJECT(m->msg));
-	char **from;
-	char *addr = NULL;
+	GMimeHeader *h, *from = NULL;
 	int i, n, fields = 0;
 
 	n = g_mime_header_list_get_count(hl);
 	for (i = 0; i < n; i++)
-		if (g_ascii_strcasecmp(g_mime_header_get_name(
-		    g_mime_header_list_get_header_at(hl, i)), "From") == 0)
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h =
+		    g_mime_header_list_get_header_at(hl, i)), "From") == 0) {
+			from = h;
 			fields++;
-	from = hd_msg_from(m);
-	if (fields == 1 && from[0] != NULL && from[1] == NULL)
-		addr = hd_addr_normalize(from[0]);
-	g_strfreev(from);
-	return addr;
+		}
+	if (fields != 1)
+		return NULL;
+	return hd_addr_single(g_mime_header_get_raw_value(from));
 }
 
 static int
@@ -1197,14 +1315,16 @@ hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
 	GMimePart *p;
 	GMimeStream *s;
 	GMimeDataWrapper *w;
-	char *name = NULL;
+	char *name = NULL, *raw;
 	const char *charset;
 
 	if (f->kind == HD_FOUND_ATTACHMENT) {
-		/* The sender's file name, with no control character left. */
-		name = hd_sanitize(g_mime_part_get_filename(GMIME_PART(old)));
-		if (strlen(name) > 4)
-			name[strlen(name) - 4] = '\0';
+		/* The sender's file name less .pgp, safe to show and save. */
+		raw = g_strdup(g_mime_part_get_filename(GMIME_PART(old)));
+		if (raw != NULL && strlen(raw) > 4)
+			raw[strlen(raw) - 4] = '\0';
+		name = hd_sanitize_filename(raw);
+		g_free(raw);
 		p = g_mime_part_new_with_type("application", "octet-stream");
 		g_mime_object_set_disposition(GMIME_OBJECT(p), "attachment");
 		g_mime_part_set_filename(p, name);
@@ -1235,6 +1355,26 @@ hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
 	g_object_unref(s);
 	g_object_unref(p);
 	g_free(name);
+}
+
+/*
+ * The text around the parts of every multipart (prologue, epilogue) goes
+ * when plaintext was put in: a sender could put text there that some
+ * reader shows beside it.
+ */
+static void
+clear_prose(GMimeObject *o, int depth)
+{
+	int i, n;
+
+	if (!GMIME_IS_MULTIPART(o) || depth > 64)
+		return;
+	g_mime_multipart_set_prologue(GMIME_MULTIPART(o), NULL);
+	g_mime_multipart_set_epilogue(GMIME_MULTIPART(o), NULL);
+	n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+	for (i = 0; i < n; i++)
+		clear_prose(g_mime_multipart_get_part(GMIME_MULTIPART(o), i),
+		    depth + 1);
 }
 
 /* The line end of the input, for what we add to it. */
@@ -1352,13 +1492,54 @@ put_lines(int fd, GString *s, const char *text, size_t len, const char *nl,
  * set, that entity in place of the original body and its Content-*
  * fields.  Everything else is the input byte for byte.
  */
-/* Copies the header fields of [p, end) that keep() allows. */
+/*
+ * A header field as hdpgp writes it, with the output's line ends: a CR
+ * that ends no line and a NUL become a space, so that no reader can
+ * split the field in two (such a message is refused as ambiguous too,
+ * mime-check.c; this is the output's own guarantee).
+ */
+static void
+append_field(GString *s, const char *p, size_t len, const char *nl)
+{
+	const char *end = p + len;
+
+	for (; p < end; p++) {
+		if (*p == '\r' && p + 1 < end && p[1] == '\n')
+			continue;
+		if (*p == '\n')
+			g_string_append(s, nl);
+		else if (*p == '\r' || *p == '\0')
+			g_string_append_c(s, ' ');
+		else
+			g_string_append_c(s, *p);
+	}
+}
+
+/* RFC 5322 §3.6.8: a name of printable US-ASCII right before the colon. */
+static int
+is_field(const char *p, const char *colon)
+{
+	if (colon == NULL || colon == p)
+		return 0;
+	for (; p < colon; p++)
+		if (*p < 33 || *p > 126)
+			return 0;
+	return 1;
+}
+
+/*
+ * Copies the header fields of [p, end) that keep() allows.  A line that
+ * is no field ("Subject : x", no colon at all) ends the header for some
+ * readers and not for others: it goes on as a fold of the field before,
+ * so that every reader sees it there.
+ */
 static void
 copy_fields(GString *s, const char *p, const char *end,
     int (*keep)(const char *, size_t, const char *const *),
-    const char *const *names)
+    const char *const *names, const char *nl)
 {
 	const char *q, *colon;
+	int kept = 0;
 
 	while (p < end) {
 		/* One field: its line and the continuation lines. */
@@ -1368,8 +1549,13 @@ copy_fields(GString *s, const char *p, const char *end,
 			q = q != NULL ? q + 1 : end;
 		} while (q < end && (*q == ' ' || *q == '\t'));
 		colon = memchr(p, ':', q - p);
-		if (colon != NULL && keep(p, colon - p, names))
-			g_string_append_len(s, p, q - p);
+		if (!is_field(p, colon)) {
+			if (kept) {
+				g_string_append_c(s, ' ');
+				append_field(s, p, q - p, nl);
+			}
+		} else if ((kept = keep(p, colon - p, names)))
+			append_field(s, p, q - p, nl);
 		p = q;
 	}
 }
@@ -1413,12 +1599,13 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 	const char *const *f;
 	size_t hend, hstart = 0, bstart, ihend, ibody, rawlen = m->rawlen;
 	size_t written = 0;
-	GString *s, *inner;
+	GString *s;
 	GByteArray *anew = NULL;
 	int rc = 0;
 
 	/* Parts were replaced: the message as gmime now writes it. */
 	if (m->modified) {
+		clear_prose(g_mime_message_get_mime_part(m->msg), 0);
 		anew = write_object(GMIME_OBJECT(m->msg), m->crlf);
 		raw = (const char *)anew->data;
 		rawlen = anew->len;
@@ -1430,13 +1617,13 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 	if (rawlen > 5 && memcmp(raw, "From ", 5) == 0) {
 		p = memchr(raw, '\n', hend);
 		p = p != NULL ? p + 1 : raw + hend;
-		g_string_append_len(s, raw, p - raw);
+		append_field(s, raw, p - raw, nl);
 		hstart = p - raw;
 	}
 	for (f = stamps; f != NULL && *f != NULL; f++)
 		g_string_append_printf(s, "%s%s", *f, nl);
 	copy_fields(s, raw + hstart, raw + hend, body != NULL ?
-	    keep_outer_bare : keep_outer, drop);
+	    keep_outer_bare : keep_outer, drop, nl);
 	if (body == NULL) {
 		if (m->outfd < 0)
 			g_string_append_len(s, raw + hend, rawlen - hend);
@@ -1454,19 +1641,16 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 		 * sender could smuggle in (SECURITY.md #21).
 		 */
 		for (f = add; f != NULL && *f != NULL; f++) {
-			append_lines(s, *f, strlen(*f), nl);
+			append_field(s, *f, strlen(*f), nl);
 			g_string_append(s, nl);
 		}
 		g_string_append_printf(s, "MIME-Version: 1.0%s", nl);
 		ihend = entity_header_block(body, bodylen, &ibody);
-		inner = g_string_new(NULL);
-		copy_fields(inner, body, body + ihend, keep_inner, NULL);
-		append_lines(s, inner->str, inner->len, nl);
+		copy_fields(s, body, body + ihend, keep_inner, NULL, nl);
 		if (ihend == 0)		/* no fields: the blank line */
 			g_string_append(s, nl);
 		rc = put_lines(m->outfd, s, body + (ihend == 0 ? ibody : ihend),
 		    bodylen - (ihend == 0 ? ibody : ihend), nl, &written);
-		g_string_free(inner, TRUE);
 	}
 	if (anew != NULL) {
 		explicit_bzero(anew->data, anew->len);

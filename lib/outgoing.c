@@ -26,6 +26,8 @@ struct job {
 	GString		*to;
 	GString		*keys;
 	GPtrArray	*fprs;		/* recipients' fingerprints */
+	GPtrArray	*hidden;	/* Bcc recipients' ones, not in fprs */
+	char		**bcc;		/* the Bcc addresses, normalised */
 	struct hd_key	 signer;
 	int		 have_signer;
 	int		 dataerr;	/* a problem of the message itself */
@@ -112,12 +114,25 @@ find_sender(struct job *j)
 	j->sender = addr;
 }
 
+/* Where fpr is in a, or -1. */
+static int
+find_fpr(GPtrArray *a, const char *fpr)
+{
+	guint i;
+
+	for (i = 0; i < a->len; i++)
+		if (strcmp(a->pdata[i], fpr) == 0)
+			return (int)i;
+	return -1;
+}
+
 static void
 add_recipient(struct job *j, const char *who)
 {
 	struct hd_key k;
 	char *addr, *why;
-	size_t i;
+	GPtrArray *to;
+	int i;
 
 	/* --self may name the signer by fingerprint or key ID (-u). */
 	if (hd_is_fpr(who) || hd_is_keyid(who))
@@ -134,17 +149,37 @@ add_recipient(struct job *j, const char *who)
 		g_free(addr);
 		return;
 	}
-	for (i = 0; i < j->fprs->len; i++)
-		if (strcmp(j->fprs->pdata[i], k.fpr) == 0)
-			break;
-	if (i == j->fprs->len) {
-		g_ptr_array_add(j->fprs, g_strdup(k.fpr));
-		if (strstr(j->keys->str, k.fpr) == NULL)
-			g_string_append_printf(j->keys, "%s%s",
-			    j->keys->len ? " " : "", k.fpr);
-	}
+	/*
+	 * A key that serves a visible recipient is visible anyway; one
+	 * that serves only Bcc addresses is a hidden recipient.
+	 */
+	to = j->bcc != NULL && g_strv_contains((const char *const *)j->bcc,
+	    addr) ? j->hidden : j->fprs;
+	if (to == j->fprs && (i = find_fpr(j->hidden, k.fpr)) != -1)
+		g_ptr_array_remove_index(j->hidden, (guint)i);
+	if (find_fpr(j->fprs, k.fpr) == -1 && find_fpr(j->hidden, k.fpr) == -1)
+		g_ptr_array_add(to, g_strdup(k.fpr));
+	if (strstr(j->keys->str, k.fpr) == NULL)
+		g_string_append_printf(j->keys, "%s%s", j->keys->len ? " " :
+		    "", k.fpr);
 	hd_key_free(&k);
 	g_free(addr);
+}
+
+/* The Bcc addresses that To and Cc do not also name, normalised. */
+static void
+find_bcc(struct job *j)
+{
+	char **bcc = hd_msg_bcc(j->msg), *addr;
+	GPtrArray *a = g_ptr_array_new();
+	size_t i;
+
+	for (i = 0; bcc[i] != NULL; i++)
+		if ((addr = hd_addr_normalize(bcc[i])) != NULL)
+			g_ptr_array_add(a, addr);
+	g_ptr_array_add(a, NULL);
+	j->bcc = (char **)g_ptr_array_free(a, FALSE);
+	g_strfreev(bcc);
 }
 
 static void
@@ -165,6 +200,8 @@ choose_keys(struct job *j)
 			g_free(why);
 		}
 	}
+	if (j->o->encrypt)
+		find_bcc(j);
 	rcpt = hd_msg_recipients(j->msg);
 	for (i = 0; rcpt[i] != NULL; i++) {
 		char *addr;
@@ -181,6 +218,8 @@ choose_keys(struct job *j)
 	g_strfreev(rcpt);
 	if (!j->o->encrypt)
 		return;
+	g_strfreev(j->bcc);	/* -r and --self are not hidden */
+	j->bcc = NULL;
 	for (i = 0; j->o->rcpt != NULL && j->o->rcpt[i] != NULL; i++)
 		add_recipient(j, j->o->rcpt[i]);
 	if (j->o->self && j->sender != NULL)
@@ -221,10 +260,12 @@ run_crypto(struct job *j, char **out, size_t *outlen, struct hd_error *e)
 		if (j->outfd >= 0 && blen >= HD_STAGE_MIN)
 			cfd = hd_stage_open(NULL, NULL);
 		g_ptr_array_add(j->fprs, NULL);
+		g_ptr_array_add(j->hidden, NULL);
 		rc = hd_gpg_encrypt(g, (char **)j->fprs->pdata,
-		    j->fprs->len - 1, j->have_signer ? j->signer.fpr : NULL,
-		    body, blen, cfd, &res, &rlen, e);
+		    (char **)j->hidden->pdata, j->have_signer ?
+		    j->signer.fpr : NULL, body, blen, cfd, &res, &rlen, e);
 		g_ptr_array_remove_index(j->fprs, j->fprs->len - 1);
+		g_ptr_array_remove_index(j->hidden, j->hidden->len - 1);
 		g_free(body);
 		body = NULL;
 		if (rc == 0)
@@ -304,6 +345,7 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 	j.to = g_string_new(NULL);
 	j.keys = g_string_new(NULL);
 	j.fprs = g_ptr_array_new_with_free_func(g_free);
+	j.hidden = g_ptr_array_new_with_free_func(g_free);
 	if ((rc = hd_msg_parse(in, inlen, &j.msg, e)) != 0) {
 		log_job(&j, "failed", e->text);
 		goto out;
@@ -320,7 +362,8 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 		goto out;
 	}
 	choose_keys(&j);
-	if (o->encrypt && j.fprs->len == 0 && j.problems->len == 0)
+	if (o->encrypt && j.fprs->len + j.hidden->len == 0 &&
+	    j.problems->len == 0)
 		rc = hd_error_set(e, EX_DATAERR, "message has no recipients "
 		    "(To, Cc, Bcc or -r)");
 	else if (j.problems->len > 0)
@@ -342,5 +385,7 @@ out:
 	g_string_free(j.to, TRUE);
 	g_string_free(j.keys, TRUE);
 	g_ptr_array_free(j.fprs, TRUE);
+	g_ptr_array_free(j.hidden, TRUE);
+	g_strfreev(j.bcc);
 	return rc;
 }

@@ -89,7 +89,9 @@ default_dir(void)
 
 /*
  * A directory that someone else can write to, or that another user owns,
- * could have had its state file or GnuPG home swapped: refuse it.
+ * could have had its state file or GnuPG home swapped: refuse it.  The
+ * state file holds the passphrases: no one else may read it either.  A
+ * symbolic link is refused (lstat), dangling or not.
  */
 static int
 check_private(const char *path, int isdir, struct hd_error *e)
@@ -99,6 +101,9 @@ check_private(const char *path, int isdir, struct hd_error *e)
 	if (lstat(path, &sb) == -1)
 		return hd_error_set(e, EX_IOERR, "%s: %s", path,
 		    strerror(errno));
+	if (S_ISLNK(sb.st_mode))
+		return hd_error_set(e, EX_CONFIG, "%s: a symbolic link, not a "
+		    "%s", path, isdir ? "directory" : "regular file");
 	if (isdir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
 		return hd_error_set(e, EX_CONFIG, "%s: not a %s", path,
 		    isdir ? "directory" : "regular file");
@@ -107,15 +112,39 @@ check_private(const char *path, int isdir, struct hd_error *e)
 		    path);
 	if (sb.st_mode & (S_IWGRP | S_IWOTH))
 		return hd_error_set(e, EX_CONFIG,
-		    "%s: writable by other users (chmod go-w)", path);
+		    "%s: writable by other users (chmod go-w %s)", path, path);
+	if (!isdir && (sb.st_mode & (S_IRGRP | S_IROTH)))
+		return hd_error_set(e, EX_CONFIG,
+		    "%s: readable by other users (chmod 600 %s)", path, path);
 	return 0;
+}
+
+/*
+ * In a directory that everyone may write to and that lacks the sticky
+ * bit, anyone can rename the state directory away and put their own in
+ * its place.
+ */
+static int
+check_parent(const char *dir, struct hd_error *e)
+{
+	struct stat sb;
+	char *parent = g_path_get_dirname(dir);
+	int rc = 0;
+
+	if (stat(parent, &sb) == 0 && (sb.st_mode & S_IWOTH) &&
+	    !(sb.st_mode & S_ISVTX))
+		rc = hd_error_set(e, EX_CONFIG, "%s: in %s, which anyone may "
+		    "write to (chmod o-w,+t %s, or move it)", dir, parent,
+		    parent);
+	g_free(parent);
+	return rc;
 }
 
 static int
 make_dir(const char *path, struct hd_error *e)
 {
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return hd_error_set(e, EX_CANTCREAT, "%s: %s", path,
+		return hd_error_set(e, EX_IOERR, "%s: %s", path,
 		    strerror(errno));
 	return check_private(path, 1, e);
 }
@@ -137,9 +166,9 @@ write_file(const char *path, const char *text, struct hd_error *e)
 	} else if (g_file_test(path, G_FILE_TEST_EXISTS))
 		return 0;
 	if (!g_file_set_contents(path, text, -1, &ge)) {
-		hd_error_set(e, EX_CANTCREAT, "%s", ge->message);
+		hd_error_set(e, EX_IOERR, "%s", ge->message);
 		g_error_free(ge);
-		return EX_CANTCREAT;
+		return EX_IOERR;
 	}
 	return 0;
 }
@@ -224,7 +253,8 @@ hd_state_open(struct hd_state **out, const char *dir, int create,
     struct hd_error *e)
 {
 	struct hd_state *st;
-	int rc;
+	struct stat sb;
+	int rc, exists;
 
 	umask(077);
 	st = g_new0(struct hd_state, 1);
@@ -232,25 +262,31 @@ hd_state_open(struct hd_state **out, const char *dir, int create,
 	st->dir = dir != NULL ? g_strdup(dir) : default_dir();
 	st->gnupg = g_build_filename(st->dir, "gnupg", NULL);
 	st->path = g_build_filename(st->dir, "state.tdb", NULL);
-	if (!create && !g_file_test(st->path, G_FILE_TEST_EXISTS)) {
+	/* lstat: a dangling link is there, and refused, not followed. */
+	exists = lstat(st->path, &sb) == 0;
+	if (!create && !exists) {
 		*out = st;
 		return 0;
 	}
-	if ((rc = g_mkdir_with_parents(st->dir, 0700)) != 0)
-		rc = hd_error_set(e, EX_CANTCREAT, "%s: %s", st->dir,
+	rc = check_parent(st->dir, e);
+	if (rc == 0 && g_mkdir_with_parents(st->dir, 0700) != 0)
+		rc = hd_error_set(e, EX_IOERR, "%s: %s", st->dir,
 		    strerror(errno));
 	if (rc == 0)
 		rc = check_private(st->dir, 1, e);
-	if (rc == 0 && g_file_test(st->path, G_FILE_TEST_EXISTS))
+	if (rc == 0 && exists)
 		rc = check_private(st->path, 0, e);
 	if (rc == 0) {
 		/* The version is read before anything else is touched. */
+		errno = 0;
 		st->tdb = tdb_open(st->path, HASH_SIZE, TDB_DEFAULT,
-		    O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* tdb sets no errno for a file it cannot make sense of. */
 		if (st->tdb == NULL)
 			rc = hd_error_set(e, errno == EAGAIN || errno == EBUSY ?
 			    EX_TEMPFAIL : EX_IOERR, "%s: %s", st->path,
-			    strerror(errno));
+			    errno != 0 ? strerror(errno) :
+			    "damaged or truncated");
 	}
 	if (rc == 0)
 		rc = check_version(st, e);
@@ -260,6 +296,8 @@ hd_state_open(struct hd_state **out, const char *dir, int create,
 		hd_state_close(st);
 		return rc;
 	}
+	/* What a killed import or generate left behind. */
+	hd_gpg_scratch_sweep(st->dir);
 	*out = st;
 	return 0;
 }

@@ -3,6 +3,9 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -18,25 +21,136 @@
 
 #define PASSPHRASE_MAX	1024
 
+/*
+ * The whole text of the one error that did not fit in its struct: a
+ * process has one error to report at a time, and a struct hd_error is
+ * often left uninitialised, so it cannot own memory of its own.
+ */
+static char	*whole;
+
+/*
+ * As many whole lines of text as fit in max bytes (with the NUL), then
+ * "... and N more" for the lines left out.  NULL if all of it fits.
+ */
+char *
+hd_lines_cut(const char *text, size_t max)
+{
+	GString *out;
+	const char *p, *nl;
+	size_t n, left = 0, room;
+	char tail[64];
+
+	if (strlen(text) < max)
+		return NULL;
+	/* Room for the count and the program's name before it. */
+	room = max > 128 ? max - 128 : 0;
+	out = g_string_sized_new(max);
+	for (p = text;; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		n = nl - p + (*nl == '\n');
+		if (left == 0 && out->len + n < room)
+			g_string_append_len(out, p, n);
+		else if (left++ == 0 && out->len == 0) {
+			/* One line longer than all the room: its start. */
+			g_string_append_len(out, p, room);
+			while (out->len > 0 &&
+			    ((unsigned char)out->str[out->len - 1] & 0xc0) ==
+			    0x80)
+				g_string_truncate(out, out->len - 1);
+			if (out->len > 0 &&
+			    (unsigned char)out->str[out->len - 1] >= 0xc0)
+				g_string_truncate(out, out->len - 1);
+			g_string_append(out, "...\n");
+			left--;
+		}
+		if (*nl == '\0')
+			break;
+	}
+	snprintf(tail, sizeof(tail), "... and %zu more", left);
+	if (left == 0) {
+		if (out->str[out->len - 1] == '\n')
+			g_string_truncate(out, out->len - 1);
+	} else if (out->len > 0 && out->str[out->len - 1] == '\n')
+		g_string_append_printf(out, "%s: %s", getprogname(), tail);
+	else
+		g_string_append(out, tail);
+	return g_string_free(out, FALSE);
+}
+
+/*
+ * The text goes to e->text; one too long for it is cut there at a line
+ * (hd_lines_cut), and kept whole for hd_error_text.
+ */
 int
 hd_error_set(struct hd_error *e, int status, const char *fmt, ...)
 {
 	va_list ap;
+	char *s, *cut;
 
-	if (e != NULL) {
-		e->status = status;
-		va_start(ap, fmt);
-		vsnprintf(e->text, sizeof(e->text), fmt, ap);
-		va_end(ap);
+	if (e == NULL)
+		return status;
+	e->status = status;
+	e->whole = NULL;
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if ((cut = hd_lines_cut(s, sizeof(e->text))) == NULL) {
+		memcpy(e->text, s, strlen(s) + 1);
+		g_free(s);
+		return status;
 	}
+	g_strlcpy(e->text, cut, sizeof(e->text));
+	g_free(cut);
+	g_free(whole);
+	e->whole = whole = s;
 	return status;
+}
+
+/* All of an error's text, however long (e->text may be cut). */
+const char *
+hd_error_text(const struct hd_error *e)
+{
+	/* Only the last long error is kept: e->whole may be stale. */
+	if (whole != NULL && e->whole == whole)
+		return whole;
+	return e->text;
+}
+
+/*
+ * No core file, and no ptrace by other processes of the user: a tool
+ * holds passphrases, secret keys and plaintext in memory.  Called first
+ * thing in every main(); the limit is inherited by the gpg processes
+ * gpgme starts (PR_SET_DUMPABLE is not: exec resets it).
+ */
+int
+hd_secure_init(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		return -1;
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/*
+ * Unicode's bidirectional and invisible format controls (U+200E/F,
+ * U+061C, U+202A-U+202E, U+2066-U+2069): shown, they reorder the text
+ * after them, so that "invoice\u202Efdp.exe" reads "invoiceexe.pdf".
+ */
+static int
+is_bidi(gunichar c)
+{
+	return c == 0x200e || c == 0x200f || c == 0x061c ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
 /*
  * Make a string from a key or a message safe for a header, a log line or a
  * terminal: control characters (CR, LF, NUL cannot occur, ESC and the rest
- * can) and invalid UTF-8 become \xNN, and backslash becomes \\, so nothing
- * taken from an attacker can start a new line or rewrite the screen.
+ * can) and invalid UTF-8 become \xNN, backslash becomes \\, and the
+ * bidirectional controls go, so nothing taken from an attacker can start
+ * a new line, rewrite the screen or reorder what is shown.
  */
 char *
 hd_sanitize(const char *s)
@@ -59,6 +173,8 @@ hd_sanitize(const char *s)
 		}
 		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
 			g_string_append_printf(out, "\\x%02X", (unsigned)c);
+		else if (is_bidi(c))
+			;	/* dropped: it would reorder what follows */
 		else if (c == '\\')
 			g_string_append(out, "\\\\");
 		else
@@ -66,6 +182,29 @@ hd_sanitize(const char *s)
 		p += n;
 	}
 	return g_string_free(out, FALSE);
+}
+
+/*
+ * A file name from mail, safe to show and to save: its last path
+ * component ('/' and '\\' both separate) without leading dots and blanks,
+ * sanitised as above; "file" when nothing is left.
+ */
+char *
+hd_sanitize_filename(const char *name)
+{
+	const char *base = name != NULL ? name : "";
+	char *s;
+
+	base = strrchr(base, '/') != NULL ? strrchr(base, '/') + 1 : base;
+	base = strrchr(base, '\\') != NULL ? strrchr(base, '\\') + 1 : base;
+	s = hd_sanitize(base);
+	/* Nor a hidden file, nor "..": no leading dot or blank. */
+	memmove(s, s + strspn(s, ". \t"), strlen(s + strspn(s, ". \t")) + 1);
+	if (*s == '\0') {
+		g_free(s);
+		s = g_strdup("file");
+	}
+	return s;
 }
 
 /*

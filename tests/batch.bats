@@ -70,7 +70,7 @@ for l in sys.stdin:
 @test "-o never overwrites a file that is not the input, and says so" {
 	printf 'precious\n' >"$HD/out/plain.eml"
 	run hdpgp-sign -o "$HD/out" "$HD/in/plain.eml" "$HD/in/qp.eml"
-	assert_failure 73
+	assert_failure 74
 	assert_output --partial "plain.eml: exists; not overwritten"
 	assert_equal "$(cat "$HD/out/plain.eml")" precious
 	mkdir "$HD/chk"
@@ -80,7 +80,7 @@ for l in sys.stdin:
 	cp "$HD/in/qp.eml" "$HD/in2/qp.eml"
 	rm "$HD/out/qp.eml"
 	run hdpgp-verify -o "$HD/out" "$HD/in/qp.eml" "$HD/in2/qp.eml"
-	assert_failure 73
+	assert_failure 74
 	assert_output --partial "qp.eml: exists; not overwritten"
 }
 
@@ -88,7 +88,7 @@ for l in sys.stdin:
 	hdpgp-sign -o "$HD/out" "$HD"/in/*.eml
 	mkdir "$HD/v"
 	run hdpgp-verify -o "$HD/v" "$HD"/out/*.eml "$HD/in/plain.eml"
-	assert_failure 73
+	assert_failure 74
 	assert_output --partial 'plain.eml: exists; not overwritten'
 	local f
 	for f in mixed qp utf8 plain; do
@@ -204,7 +204,7 @@ assert a["type"] == "PGP"' "$output"
 	run hdpgp-encrypt -o "$HD/out" </dev/null
 	assert_failure 64
 	run hdpgp-sign -o "$HD/nosuchdir" "$HD/in/qp.eml"
-	assert_failure 73
+	assert_failure 74
 	assert_output --partial "nosuchdir"
 	run ls -A "$HD/out"
 	assert_output ''

@@ -424,7 +424,7 @@ $ALICE_FPR serves       alice@example.com"
 	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
 	chmod 0770 "$HDPGP_HOME"
 	run -78 hdpgp-key list
-	assert_output "hdpgp-key: $HDPGP_HOME: writable by other users (chmod go-w)"
+	assert_output "hdpgp-key: $HDPGP_HOME: writable by other users (chmod go-w $HDPGP_HOME)"
 	chmod 0700 "$HDPGP_HOME"
 	run -0 stat -c %a "$HDPGP_HOME" "$HDPGP_HOME/state.tdb" "$HDPGP_HOME/gnupg"
 	assert_output $'700\n600\n700'

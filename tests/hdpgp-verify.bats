@@ -1141,14 +1141,14 @@ rt_setup() {
 	hdpgp-key import "$CORPUS/keys/rt-test-at-example.com.public.key" >/dev/null 2>&1
 }
 
-@test "interop: RT's PGP/MIME and inline signed mails are good, by rt-test" {
+@test "interop: RT's PGP/MIME and inline signed mails are weak-hash (SHA-1), by rt-test" {
 	rt_setup
 	local f
 	for f in 1-signed-MIME-plain 2-signed-MIME-plain-with-attachment \
 	    3-signed-MIME-plain-with-binary 4-signed-inline-plain \
 	    6-signed-inline-with-binary 19-signed-inline-plain-nested; do
-		run -0 hdpgp-verify -c "$CORPUS/emails/$f.txt"
-		assert_output "X-Hdpgp-Signature: good; signer=$RT_FPR; uid=\"RT Test <rt-test@example.com>\"; from-match=yes; coverage=full
+		run -3 hdpgp-verify -c "$CORPUS/emails/$f.txt"
+		assert_output "X-Hdpgp-Signature: weak-hash; signer=$RT_FPR; uid=\"RT Test <rt-test@example.com>\"; from-match=yes; coverage=full
 $NO_ENC"
 		run -0 stdout_to "$HD/out" hdpgp-verify "$CORPUS/emails/$f.txt"
 		same_after "$HD/out" "$CORPUS/emails/$f.txt"
@@ -1158,10 +1158,11 @@ $NO_ENC"
 @test "interop: RT mail 5, inline body plus a detached .sig attachment" {
 	rt_setup
 	run -3 hdpgp-verify -c "$CORPUS/emails/5-signed-inline-with-attachment.txt"
-	# the body's inline signature is good, over part of the message
-	assert_line -n 0 "X-Hdpgp-Signature: good; signer=$RT_FPR; uid=\"RT Test <rt-test@example.com>\"; from-match=yes; coverage=partial"
+	# the body's inline signature is valid (over SHA-1: weak-hash), over
+	# part of the message
+	assert_line -n 0 "X-Hdpgp-Signature: weak-hash; signer=$RT_FPR; uid=\"RT Test <rt-test@example.com>\"; from-match=yes; coverage=partial"
 	# and the attachment's detached text-attachment.sig: both reported
-	assert_line -n 1 "X-Hdpgp-Signature: good; signer=$RT_FPR; uid=\"RT Test <rt-test@example.com>\"; from-match=yes; coverage=partial"
+	assert_line -n 1 "X-Hdpgp-Signature: weak-hash; signer=$RT_FPR; uid=\"RT Test <rt-test@example.com>\"; from-match=yes; coverage=partial"
 	assert_line -n 2 "X-Hdpgp-Encryption: none"
 	refute_output --regexp '(bad|error|unknown-key);'
 }
@@ -1173,7 +1174,7 @@ $NO_ENC"
 	assert_line -n 0 --partial "X-Hdpgp-Signature: unknown-key; signer=B5A462194345F7A5;"
 	hdpgp-key import "$CORPUS/keyrings/pubring.gpg" >/dev/null 2>&1
 	run -3 hdpgp-verify -c "$f"
-	assert_line -n 0 --partial "X-Hdpgp-Signature: good; signer=F23574193C1BA40ACB8DC6A4B5A462194345F7A5;"
+	assert_line -n 0 --partial "X-Hdpgp-Signature: weak-hash; signer=F23574193C1BA40ACB8DC6A4B5A462194345F7A5;"
 	assert_line -n 0 --partial "coverage=partial"
 }
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# The differential check of issue 9: every message the other test files
+# gave hdpgp-verify and hdpgp-decrypt (kept in $HDPGP_COLLECT by
+# helpers.bash; make check runs this file last), or, when this file runs
+# alone, the vectors of tests/vectors.bash, is read by Python's email
+# module and Ruby's mail gem (Zammad's parser), and hdpgp's verdicts are
+# judged by what they see (tests/diffcheck.py):
+#   (a) no parser sees an X-Hdpgp-* field in the output that hdpgp did not
+#       write, and no top-level field holds a bare CR or a NUL;
+#   (b) good with coverage=full: every text each parser sees is inside
+#       what the signature covers, for stock gpg;
+#   (c) decrypted with coverage=full: every text each parser sees comes
+#       from the plaintext stock gpg decrypts.
+# One pass of each program over all messages: one hdpgp-verify and one
+# hdpgp-decrypt per mode, one ruby, one python.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load vectors
+
+# This file's own calls are not collected.
+unset -f hdpgp-verify hdpgp-decrypt
+
+setup() {
+	hd_setup
+	D=$HD/d
+	mkdir -p "$D/in" "$D/vout" "$D/dout"
+}
+
+teardown() {
+	fv_kill_unknown
+	hd_teardown
+}
+
+# Every test key into the store with its passphrase, and into stock gpg.
+all_keys() {
+	local k
+	for k in alice bob carol expired revoked revuid; do
+		hdpgp-key --passphrase-file "$HD/$k.pass" import "$KEYS/$k.sec.asc" >/dev/null 2>&1
+		sgpg --passphrase-file "$HD/$k.pass" --import "$KEYS/$k.sec.asc" 2>/dev/null
+	done
+	hdpgp-key import "$KEYS/plain.sec.asc" >/dev/null 2>&1
+	sgpg --import "$KEYS/plain.sec.asc" 2>/dev/null
+	for k in noemail dup-old dup-new; do
+		hdpgp-key import "$KEYS/$k.pub.asc" >/dev/null 2>&1
+		sgpg --import "$KEYS/$k.pub.asc" 2>/dev/null
+	done
+	return 0
+}
+
+# The messages, once each, named by their SHA-256, into $D/in: the
+# collected ones (up to 1 MiB each), or the vectors.
+gather() {
+	local f h n=0
+	if [ -d "${HDPGP_COLLECT:-}" ]; then
+		while IFS= read -r -d '' f; do
+			h=$(sha256sum <"$f" | cut -c1-24)
+			[ -e "$D/in/$h" ] || cp -- "$f" "$D/in/$h"
+		done < <(find "$HDPGP_COLLECT" -type f -size -1025k -print0)
+	fi
+	n=$(find "$D/in" -type f | wc -l)
+	if [ "$n" -lt 2 ]; then
+		fv_all "$HD/vec"
+		for f in "$HD"/vec/*; do
+			h=$(sha256sum <"$f" | cut -c1-24)
+			cp -- "$f" "$D/in/$h"
+		done
+	fi
+}
+
+@test "differential: Python and Ruby see no forged field, and only covered text where hdpgp says full" {
+	all_keys
+	gather
+	local n
+	n=$(find "$D/in" -type f | wc -l)
+	echo "# $n messages" >&3
+	(
+		cd "$D/in" || exit 1
+		# shellcheck disable=SC2035
+		hdpgp-verify -c * >"$D/verify.c" 2>"$D/verify.err" || :
+		# shellcheck disable=SC2035
+		hdpgp-decrypt -c * >"$D/decrypt.c" 2>"$D/decrypt.err" || :
+		# shellcheck disable=SC2035
+		hdpgp-verify -o "$D/vout" * 2>>"$D/verify.err" || :
+		# shellcheck disable=SC2035
+		hdpgp-decrypt -o "$D/dout" * 2>>"$D/decrypt.err" || :
+		exit 0
+	)
+	# every message has its verdicts
+	run -0 bash -c 'cut -d: -f1 "$1" | sort -u | wc -l' _ "$D/verify.c"
+	[ "$output" -gt 0 ]
+	ruby "$HDPGP_SRCDIR/tests/diffcheck.rb" "$D"/in/* "$D"/vout/* "$D"/dout/* >"$D/rb.jsonl"
+	run python3 "$HDPGP_SRCDIR/tests/diffcheck.py" judge "$D" "$EXT" \
+	    "$HD/bob.pass" "$HD/alice.pass" "$HD/carol.pass" "$HD/expired.pass" \
+	    "$HD/revoked.pass" "$HD/revuid.pass"
+	sed 's/^/# note: /' "$D/notes" | head -n 40 >&3
+	# the messages of the findings, kept for a look
+	if [ "$status" -ne 0 ] && [ -n "${HDPGP_BUILDDIR:-}" ]; then
+		rm -rf "$HDPGP_BUILDDIR/tests/differential.out"
+		cp -r "$D" "$HDPGP_BUILDDIR/tests/differential.out" 2>/dev/null || :
+	fi
+	assert_success
+}
