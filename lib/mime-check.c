@@ -199,23 +199,21 @@ check_entity(GMimeObject *o, int depth)
 
 /*
  * Why parsers could read the message in raw (parsed by gmime as msg)
- * differently, or NULL.  warned is what gmime's parser reported.
+ * differently, or NULL.  *warned is what gmime's parser reported, then
+ * and while the walk reads the fields it had left for later.
  */
 char *
-mime_ambiguity(const char *raw, size_t len, GMimeMessage *msg,
-    const char *warned)
+mime_ambiguity(const char *raw, size_t len, GMimeMessage *msg, char **warned)
 {
 	const char *why;
 
 	if ((why = bad_bytes(raw, len)) != NULL)
 		return g_strdup(why);
-	if (warned != NULL)
-		return g_strdup(warned);
 	if ((why = check_headers(GMIME_OBJECT(msg), 0)) != NULL ||
 	    (g_mime_message_get_mime_part(msg) != NULL &&
 	    (why = check_entity(g_mime_message_get_mime_part(msg), 0)) != NULL))
 		return g_strdup(why);
-	return NULL;
+	return *warned != NULL ? g_strdup(*warned) : NULL;
 }
 
 /* Comments and quoted strings out, as RFC 5322's CFWS and phrase. */

@@ -27,6 +27,8 @@ struct hd_msg {
 	int		 outfd;		/* the result goes here, or -1: memory */
 	GPtrArray	*kept;		/* buffers lent to gmime, ours to free */
 	char		*ambiguous;	/* why parsers may disagree, or NULL */
+	GMimeParserOptions *po;		/* the parser's, kept with msg */
+	char		*warned;	/* what the parser reported */
 };
 
 static void
@@ -46,28 +48,27 @@ init_gmime(void)
  * *lend is to be released with g_byte_array_free(*lend, FALSE) after
  * it.  For a 50 MB message that is 50 MB less at the peak.
  */
+/*
+ * po, when not NULL, has the parser report what it had to choose between
+ * (mime-check.c).  gmime keeps po with the objects it makes and reads
+ * their fields lazily, reporting then too: po must outlive them.
+ */
 static GMimeObject *
-parse_stream(GMimeStream *s, int message, char **warned)
+parse_stream(GMimeStream *s, int message, GMimeParserOptions *po)
 {
-	GMimeParserOptions *po = g_mime_parser_options_new();
 	GMimeParser *p;
 	GObject *o;
 
-	/* What gmime had to choose between, another parser may not. */
-	if (warned != NULL)
-		g_mime_parser_options_set_warning_callback(po,
-		    mime_parser_warning, warned);
 	p = g_mime_parser_new_with_stream(s);
 	o = message ? (GObject *)g_mime_parser_construct_message(p, po) :
 	    (GObject *)g_mime_parser_construct_part(p, po);
 	g_object_unref(p);
-	g_mime_parser_options_free(po);
 	return (GMimeObject *)o;
 }
 
 static GMimeObject *
 parse_object(const char *buf, size_t len, int message, GByteArray **lend,
-    char **warned)
+    GMimeParserOptions *po)
 {
 	GMimeStream *s;
 	GMimeObject *o;
@@ -78,7 +79,7 @@ parse_object(const char *buf, size_t len, int message, GByteArray **lend,
 		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
 	} else
 		s = g_mime_stream_mem_new_with_buffer(buf, len);
-	o = parse_stream(s, message, warned);
+	o = parse_stream(s, message, po);
 	g_object_unref(s);
 	return o;
 }
@@ -114,22 +115,22 @@ hd_msg_parse(const char *buf, size_t len, struct hd_msg **out,
 {
 	struct hd_msg *m;
 	const char *nl;
-	char *warned = NULL;
 
 	init_gmime();
 	m = g_new0(struct hd_msg, 1);
-	m->msg = (GMimeMessage *)parse_object(buf, len, 1, &m->wrap, &warned);
+	m->po = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(m->po, mime_parser_warning,
+	    &m->warned);
+	m->msg = (GMimeMessage *)parse_object(buf, len, 1, &m->wrap, m->po);
 	/* Some header: the message's, or (a bare entity) its part's. */
 	if (m->msg == NULL || g_mime_message_get_mime_part(m->msg) == NULL ||
 	    header_count(GMIME_OBJECT(m->msg)) +
 	    header_count(g_mime_message_get_mime_part(m->msg)) == 0) {
 		hd_msg_free(m);
-		g_free(warned);
 		return hd_error_set(e, EX_DATAERR, "input is not a mail "
 		    "message");
 	}
-	m->ambiguous = mime_ambiguity(buf, len, m->msg, warned);
-	g_free(warned);
+	m->ambiguous = mime_ambiguity(buf, len, m->msg, &m->warned);
 	nl = memchr(buf, '\n', len);
 	m->crlf = nl != NULL && nl > buf && nl[-1] == '\r';
 	m->raw = buf;
@@ -158,6 +159,9 @@ hd_msg_free(struct hd_msg *m)
 		return;
 	if (m->msg != NULL)
 		g_object_unref(m->msg);
+	if (m->po != NULL)
+		g_mime_parser_options_free(m->po);
+	g_free(m->warned);
 	if (m->wrap != NULL)
 		g_byte_array_free(m->wrap, FALSE);
 	if (m->kept != NULL) {

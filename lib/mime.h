@@ -9,6 +9,6 @@
 
 void	 mime_parser_warning(gint64, GMimeParserWarning, const gchar *,
 	    gpointer);
-char	*mime_ambiguity(const char *, size_t, GMimeMessage *, const char *);
+char	*mime_ambiguity(const char *, size_t, GMimeMessage *, char **);
 
 #endif

@@ -96,4 +96,15 @@ rescue Exception => e # rubocop:disable Lint/RescueException
   r
 end
 
-ARGV.each { |f| $stdout.puts JSON.generate(read(f)) }
+# Every string valid UTF-8 for JSON: mail may hold any byte (what is
+# compared byte for byte is base64 already).
+def clean(o)
+  case o
+  when Hash then o.transform_values { |v| clean(v) }
+  when Array then o.map { |v| clean(v) }
+  when String then o.dup.force_encoding('UTF-8').scrub("\uFFFD")
+  else o
+  end
+end
+
+ARGV.each { |f| $stdout.puts JSON.generate(clean(read(f))) }
