@@ -169,13 +169,11 @@ hd_select(struct hd_state *st, const char *query, int cap, int secret,
 
 	*reason = NULL;
 	candidates(st, query, &ks, &held);
-	if (ks.n == 0 && held) {
-		*reason = g_strdup_printf("no %s key (its key is held back by "
-		    "a conflict: see hdpgp-key check)", kind);
-		return 1;
-	}
 	if (ks.n == 0) {
-		*reason = g_strdup_printf("no %s key", kind);
+		*reason = held ? g_strdup_printf("no %s key (its key is held "
+		    "back by a conflict: see hdpgp-key check)", kind) :
+		    g_strdup_printf("no %s key", kind);
+		hd_keyset_free(&ks);
 		return 1;
 	}
 	/* Ranked keys: the first usable one; else say why the newest fails. */
