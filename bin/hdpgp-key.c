@@ -24,6 +24,7 @@ enum {
 	OPT_ALGO,
 	OPT_NONE,
 	OPT_DAYS,
+	OPT_REPLACE,
 };
 
 static const struct option longopts[] = {
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
 	{ "algo", required_argument, NULL, OPT_ALGO },
 	{ "none", no_argument, NULL, OPT_NONE },
 	{ "days", required_argument, NULL, OPT_DAYS },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -59,6 +61,7 @@ static struct {
 	const char	*algo;
 	int		 none;
 	const char	*days;
+	int		 replace;
 	unsigned	 seen;		/* command options given, by bit */
 } opt = { .passfd = -1 };
 
@@ -82,7 +85,7 @@ usage(int status)
 	    "usage: %s [-jqV] [-d dir] [--passphrase-file file | "
 	    "--passphrase-fd fd]\n"
 	    "           command [argument ...]\n"
-	    "       import [--domain-alias domain] [file ...]\n"
+	    "       import [--domain-alias domain] [--replace] [file ...]\n"
 	    "       list [pattern]\n"
 	    "       show key\n"
 	    "       export [--secret] [--binary] key\n"
@@ -91,6 +94,7 @@ usage(int status)
 	    "[--algo algo]\n"
 	    "       passwd key\n"
 	    "       alias key domain | alias key --none\n"
+	    "       prefer key address\n"
 	    "       check [--days n]\n", getprogname());
 	exit(status);
 }
@@ -154,17 +158,24 @@ date_or(int64_t t, const char *none, char *buf, size_t len)
 	return buf;
 }
 
+/* The key's addresses; one it does not serve says why in parentheses. */
 static char *
 emails(const struct hd_key *k)
 {
-	char *s = NULL, *n;
+	char *s = NULL, *n, mark[32];
 	size_t i;
 
-	for (i = 0; i < k->nuid; i++) {
-		if (hd_key_email(k, i) == NULL)
-			continue;
-		if (asprintf(&n, "%s%s%s", s ? s : "", s ? "," : "",
-		    k->uid[i].email) == -1)
+	for (i = 0; i < k->nrole; i++) {
+		const struct hd_role *r = &k->role[i];
+
+		*mark = '\0';
+		if (r->role != HD_ROLE_SERVES)
+			snprintf(mark, sizeof(mark), "(%s)",
+			    hd_role_name(r->role));
+		else if (r->preferred)
+			snprintf(mark, sizeof(mark), "(preferred)");
+		if (asprintf(&n, "%s%s%s%s", s ? s : "", s ? "," : "",
+		    r->address, mark) == -1)
 			err(EX_TEMPFAIL, "asprintf");
 		free(s);
 		s = n;
@@ -226,6 +237,17 @@ print_show(const struct hd_key *k, time_t now)
 		    k->uid[i].revoked ? " (revoked)" : "");
 		free(safe);
 	}
+	for (i = 0; i < k->nrole; i++) {
+		const struct hd_role *r = &k->role[i];
+
+		if (r->role == HD_ROLE_SERVES)
+			printf("address      %s serves%s\n", r->address,
+			    r->preferred ? " (preferred)" : "");
+		else
+			printf("address      %s %s, served by %s\n", r->address,
+			    hd_role_name(r->role), *r->server ? r->server :
+			    "no usable key");
+	}
 	for (i = 0; i < k->nsub; i++) {
 		const struct hd_subkey *s = &k->sub[i];
 
@@ -239,11 +261,44 @@ print_show(const struct hd_key *k, time_t now)
 	}
 }
 
+/*
+ * What an import did to each address of a key: "serves", "standby" or
+ * "held", and the key that serves it otherwise.
+ */
+static void
+print_roles(const char *fpr, const struct hd_role *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].role == HD_ROLE_SERVES)
+			printf("%s %-12s %s%s\n", fpr, "serves", r[i].address,
+			    r[i].preferred ? " (preferred)" : "");
+		else
+			printf("%s %-12s %s (served by %s)\n", fpr,
+			    hd_role_name(r[i].role), r[i].address,
+			    *r[i].server ? r[i].server : "no usable key");
+	}
+}
+
+static void
+warn_roles(const char *fpr, const struct hd_role *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].role == HD_ROLE_HELD)
+			warnx("%s: warning: %s stays with %s: conflict, see "
+			    "hdpgp-key check (hdpgp-key prefer %s %s to "
+			    "switch)", fpr, r[i].address, *r[i].server ?
+			    r[i].server : "no key", fpr, r[i].address);
+}
+
 static int
 cmd_import(struct hd_state *st, int argc, char **argv)
 {
 	static const char *how[] = { "imported", "secret-added", "updated",
-	    "unchanged" };
+	    "unchanged", "revoked" };
 	struct hd_import res;
 	struct hd_error e;
 	char *buf;
@@ -258,7 +313,8 @@ cmd_import(struct hd_state *st, int argc, char **argv)
 			status = status ? status : rc;
 			continue;
 		}
-		rc = hd_key_import(st, buf, len, opt.alias, &ask, &res, &e);
+		rc = hd_key_import(st, buf, len, opt.alias,
+		    opt.replace ? HD_IMPORT_REPLACE : 0, &ask, &res, &e);
 		free(buf);
 		if (rc != 0) {
 			warnx("%s: %s", file != NULL ? file : "stdin", e.text);
@@ -272,13 +328,25 @@ cmd_import(struct hd_state *st, int argc, char **argv)
 			    how[res.item[i].how],
 			    res.item[i].secret ? "sec" : "pub",
 			    res.item[i].uid);
-			if (opt.quiet)
+			print_roles(res.item[i].fpr, res.item[i].role,
+			    res.item[i].nrole);
+		}
+		for (i = 0; i < res.n; i++) {
+			/* A conflict is worth a warning even with -q or -j. */
+			if (res.item[i].how != HD_IMPORT_REVOKED)
+				warn_roles(res.item[i].fpr, res.item[i].role,
+				    res.item[i].nrole);
+			if (opt.quiet || opt.json)
 				continue;
 			if (res.item[i].how == HD_IMPORT_UNCHANGED)
 				warnx("%s: already present", res.item[i].fpr);
 			if (res.item[i].warning != NULL)
 				warnx("%s: warning: %s", res.item[i].fpr,
 				    res.item[i].warning);
+			if (res.item[i].dropped > 0)
+				warnx("%s: %zu signatures by keys not in the "
+				    "store dropped", res.item[i].fpr,
+				    res.item[i].dropped);
 		}
 		if (opt.json)
 			print_json(hd_import_json(&res));
@@ -302,6 +370,7 @@ cmd_list(struct hd_state *st, int argc, char **argv)
 	for (i = 0; i < ks.n; i++) {
 		if (!hd_key_matches(&ks.key[i], argc ? argv[0] : NULL))
 			continue;
+		hd_key_roles(st, &ks.key[i], now);
 		if (opt.json) {
 			/* Keep the matches in place for one JSON array. */
 			struct hd_key tmp = ks.key[shown.n];
@@ -330,6 +399,8 @@ cmd_show(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	if ((rc = hd_key_find(st, argv[0], &ks, &e)) != 0)
 		errx(rc, "%s", e.text);
+	for (i = 0; i < ks.n; i++)
+		hd_key_roles(st, &ks.key[i], now);
 	if (opt.json)
 		print_json(hd_keyset_json(&ks, now, 1));
 	else
@@ -440,10 +511,25 @@ cmd_alias(struct hd_state *st, int argc, char **argv)
 	return 0;
 }
 
+/* conflict ADDRESS SERVER HELD[,HELD...]: one line an address. */
+static void
+print_conflict(const struct hd_conflict *c)
+{
+	size_t i;
+
+	printf("conflict %s served-by=%s held=", c->address,
+	    *c->server ? c->server : "-");
+	for (i = 0; c->held[i] != NULL; i++)
+		printf("%s%s", i ? "," : "", c->held[i]);
+	printf("\n");
+}
+
 static int
 cmd_check(struct hd_state *st, int argc, char **argv)
 {
 	struct hd_keyset ks, due = { 0, NULL };
+	struct hd_conflict *conflicts;
+	size_t nconflicts;
 	const char *errstr;
 	time_t now = time(NULL);
 	long long days = HD_EXPIRING_DAYS;
@@ -457,7 +543,8 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 		if (errstr != NULL)
 			errx(EX_USAGE, "--days %s: %s", opt.days, errstr);
 	}
-	if (hd_key_all(st, &ks) != 0)
+	if (hd_key_all(st, &ks) != 0 ||
+	    hd_key_conflicts(st, &conflicts, &nconflicts) != 0)
 		errx(EX_IOERR, "cannot read the key index");
 	due.key = ks.key;
 	for (i = 0; i < ks.n; i++) {
@@ -470,13 +557,34 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 		ks.key[due.n++] = ks.key[i];
 		ks.key[i] = tmp;
 	}
+	for (i = 0; i < due.n; i++)
+		hd_key_roles(st, &due.key[i], now);
 	if (opt.json)
-		print_json(hd_keyset_json(&due, now, 0));
-	else
+		print_json(hd_check_json(&due, conflicts, nconflicts, now));
+	else {
 		for (i = 0; i < due.n; i++)
 			print_line(&due.key[i], now);
+		for (i = 0; i < nconflicts; i++)
+			print_conflict(&conflicts[i]);
+	}
 	hd_keyset_free(&ks);
-	return due.n > 0 ? 1 : 0;
+	hd_conflicts_free(conflicts, nconflicts);
+	return due.n > 0 || nconflicts > 0 ? 1 : 0;
+}
+
+static int
+cmd_prefer(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_error e;
+	int rc;
+
+	if (argc != 2)
+		usage(EX_USAGE);
+	if ((rc = hd_key_prefer(st, argv[0], argv[1], &e)) != 0)
+		errx(rc, "%s", e.text);
+	if (!opt.quiet)
+		warnx("%s: %s serves it", argv[1], argv[0]);
+	return 0;
 }
 
 static const struct {
@@ -485,7 +593,7 @@ static const struct {
 	unsigned	 opts;		/* command options it takes */
 	int		(*fn)(struct hd_state *, int, char **);
 } cmds[] = {
-	{ "import", 1, BIT(OPT_ALIAS), cmd_import },
+	{ "import", 1, BIT(OPT_ALIAS) | BIT(OPT_REPLACE), cmd_import },
 	{ "list", 0, 0, cmd_list },
 	{ "show", 0, 0, cmd_show },
 	{ "export", 1, BIT(OPT_SECRET) | BIT(OPT_BINARY), cmd_export },
@@ -494,6 +602,7 @@ static const struct {
 	    cmd_generate },
 	{ "passwd", 1, 0, cmd_passwd },
 	{ "alias", 1, BIT(OPT_NONE), cmd_alias },
+	{ "prefer", 1, 0, cmd_prefer },
 	{ "check", 0, BIT(OPT_DAYS), cmd_check },
 };
 
@@ -557,6 +666,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_DAYS:
 			opt.days = optarg;
+			break;
+		case OPT_REPLACE:
+			opt.replace = 1;
 			break;
 		case 'h':
 			usage(0);

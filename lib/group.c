@@ -286,6 +286,38 @@ reason(GString *s, char *why)
 }
 
 /*
+ * What the log says a draft is, as hdpgp-encrypt -g logs it: its
+ * Message-ID, the group's address (else the From), the recipients.
+ */
+static void
+draft_ids(const struct hd_msg *m, const struct hd_group *g,
+    struct hd_decision *d)
+{
+	GString *to = g_string_new(NULL);
+	char **from, **rcpt, *addr;
+	size_t i;
+
+	d->message_id = hd_msg_id(m);
+	from = hd_msg_from(m);
+	if (g->address != NULL)
+		d->from = g_strdup(g->address);
+	else if (from[0] != NULL && (d->from = hd_addr_normalize(from[0])) ==
+	    NULL)
+		d->from = g_strdup(from[0]);
+	rcpt = hd_msg_recipients(m);
+	for (i = 0; rcpt[i] != NULL; i++) {
+		addr = hd_addr_normalize(rcpt[i]);
+		g_string_append_printf(to, "%s%s", to->len ? "," : "",
+		    addr != NULL ? addr : rcpt[i]);
+		g_free(addr);
+	}
+	d->to = to->len ? g_strdup(to->str) : NULL;
+	g_string_free(to, TRUE);
+	g_strfreev(rcpt);
+	g_strfreev(from);
+}
+
+/*
  * The decision for a draft (NULL: none yet) written in group name: what
  * is possible, what is on by default, and so what happens by default.
  */
@@ -330,6 +362,7 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 	/* Encrypting: every recipient, and the group itself with self. */
 	d->encrypt_known = m != NULL;
 	if (m != NULL) {
+		draft_ids(m, &g, d);
 		rcpt = hd_msg_recipients(m);
 		for (i = 0; rcpt[i] != NULL; i++) {
 			if ((addr = hd_addr_normalize(rcpt[i])) == NULL) {
@@ -377,6 +410,9 @@ hd_decision_free(struct hd_decision *d)
 	g_free(d->address);
 	g_free(d->sign_why);
 	g_free(d->encrypt_why);
+	g_free(d->message_id);
+	g_free(d->from);
+	g_free(d->to);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -427,6 +463,28 @@ hd_decision_json(const char *group, const struct hd_decision *d)
 }
 
 /*
+ * The apply record names the draft, so that a refused reply is found by
+ * hdpgp-log --message-id like hdpgp-encrypt's own refusal (issue 10).
+ */
+static void
+log_apply(struct hd_state *st, const char *name, const struct hd_decision *d,
+    const char *result, const char *comment)
+{
+	struct hd_logrec r = { 0 };
+
+	r.time = time(NULL);
+	r.direction = "out";
+	r.action = "group-apply";
+	r.result = result;
+	r.message_id = d->message_id;
+	r.from = d->from;
+	r.to = d->to;
+	r.group = name;
+	r.comment = comment;
+	hd_log_note(st, &r);
+}
+
+/*
  * The one outgoing step (SPEC §6 apply): the group's defaults, or the
  * agent's explicit choice (sign, encrypt: -1 default, 0 off, 1 on).  An
  * explicit request that cannot be honoured fails closed with the reason.
@@ -458,7 +516,7 @@ hd_group_apply(struct hd_state *st, const char *name, const char *draft,
 	    d.sign_why ? ": " : "", d.sign_why ? d.sign_why : "",
 	    do_enc ? "yes" : "no", encrypt == -1 ? "default" : "asked",
 	    d.encrypt_why ? ": " : "", d.encrypt_why ? d.encrypt_why : "");
-	log_group(st, "group-apply", name, rc == 0 ? "success" : "failed",
+	log_apply(st, name, &d, rc == 0 ? "success" : "failed",
 	    rc == 0 ? comment : e->text);
 	g_free(comment);
 	if (rc == 0 && !do_sign && !do_enc) {

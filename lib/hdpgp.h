@@ -137,6 +137,23 @@ struct hd_uid {
 	int		 revoked;
 };
 
+/*
+ * How a key stands to one of its addresses (issue 10): a new key never
+ * takes an address over from another usable key unless the administrator
+ * says so (hdpgp-key prefer, import --replace).
+ */
+#define HD_ROLE_SERVES	0	/* the key selected for the address */
+#define HD_ROLE_STANDBY	1	/* another key serves it, or none can */
+#define HD_ROLE_HELD	2	/* held back at import: a conflict */
+#define HD_ROLE_REFUSED	3	/* the administrator preferred another */
+
+struct hd_role {
+	char		*address;
+	int		 role;
+	int		 preferred;	/* ranked first by hdpgp-key prefer */
+	char		 server[41];	/* the key serving it, "" if none */
+};
+
 struct hd_key {
 	char		 fpr[41];
 	int64_t		 created;
@@ -151,6 +168,8 @@ struct hd_key {
 	char		*alias;		/* domain alias, NULL if none */
 	int		 has_pass;	/* a passphrase is stored */
 	int		 unprotected;	/* a secret key that needs none */
+	size_t		 nrole;		/* filled by hd_key_roles, for show */
+	struct hd_role	*role;
 };
 
 struct hd_keyset {
@@ -163,6 +182,7 @@ enum hd_import_how {
 	HD_IMPORT_UPGRADED,	/* secret half added to a known public key */
 	HD_IMPORT_UPDATED,	/* new user IDs, subkeys or signatures */
 	HD_IMPORT_UNCHANGED,
+	HD_IMPORT_REVOKED,	/* a revocation certificate alone */
 };
 
 int	 hd_gpg_open(struct hd_gpg **, struct hd_state *, struct hd_error *);
@@ -172,6 +192,10 @@ int	 hd_gpg_scan(struct hd_gpg *, const char *, size_t, struct hd_keyset *,
 	    struct hd_error *);
 int	 hd_gpg_import(struct hd_gpg *, const char *, size_t,
 	    struct hd_keyset *, enum hd_import_how **, struct hd_error *);
+int	 hd_gpg_import_revocation(struct hd_gpg *, const char *, size_t, int *,
+	    struct hd_error *);
+int	 hd_gpg_certified(struct hd_gpg *, const char *, const char *,
+	    const char *);
 int	 hd_gpg_keys(struct hd_gpg *, char **, size_t, struct hd_keyset *,
 	    struct hd_error *);
 int	 hd_gpg_try_secret(struct hd_gpg *, const struct hd_key *,
@@ -239,6 +263,29 @@ struct hd_pgp_facts {
 void	 hd_pgp_facts(const char *, size_t, struct hd_pgp_facts *);
 const char *hd_pgp_unsupported(const struct hd_pgp_facts *);
 
+/* packet-key.c: OpenPGP packets read without gpg, for key import */
+struct hd_pktsig {
+	int		 type;		/* signature type, -1 unreadable */
+	char		 issuer[41];	/* key ID or fingerprint, or "" */
+};
+
+struct hd_pktkey {
+	char		 keyid[17];	/* "" if not a v4 key */
+	size_t		 nforeign;	/* signatures by other keys */
+	struct hd_pktsig *foreign;
+};
+
+struct hd_packets {
+	size_t		 nkey;
+	struct hd_pktkey *key;
+	size_t		 nlone;		/* signatures outside any key */
+	struct hd_pktsig *lone;
+};
+
+int	 hd_packets_read(const char *, size_t, struct hd_packets *);
+void	 hd_packets_free(struct hd_packets *);
+char	*hd_dearmor(const char *, size_t, size_t *);
+
 /* keystore.c: the key index in state.tdb */
 #define HD_EXPIRING_DAYS	30
 
@@ -250,11 +297,17 @@ struct hd_import {
 		char	*uid;
 		int	 secret;
 		char	*warning;	/* NULL if none */
+		size_t	 dropped;	/* signatures by other keys */
+		size_t	 nrole;		/* its addresses, as after import */
+		struct hd_role *role;
 	}		*item;
 };
 
+#define HD_IMPORT_REPLACE	0x01	/* take over addresses (--replace) */
+
 int	 hd_key_import(struct hd_state *, const char *, size_t, const char *,
-	    const struct hd_askpass *, struct hd_import *, struct hd_error *);
+	    int, const struct hd_askpass *, struct hd_import *,
+	    struct hd_error *);
 void	 hd_import_free(struct hd_import *);
 char	*hd_import_json(const struct hd_import *);
 int	 hd_key_get(struct hd_state *, const char *, struct hd_key *);
@@ -274,6 +327,25 @@ int	 hd_key_passwd(struct hd_state *, const char *, const char *,
 int	 hd_key_alias(struct hd_state *, const char *, const char *,
 	    struct hd_error *);
 int	 hd_key_passphrase(struct hd_state *, const char *, char **);
+int	 hd_key_prefer(struct hd_state *, const char *, const char *,
+	    struct hd_error *);
+int	 hd_key_serves(struct hd_state *, const char *, const char *);
+int	 hd_addr_excluded(struct hd_state *, const char *, const char *);
+char	*hd_addr_preferred(struct hd_state *, const char *);
+void	 hd_key_roles(struct hd_state *, struct hd_key *, time_t);
+void	 hd_roles_free(struct hd_role *, size_t);
+const char *hd_role_name(int);
+
+struct hd_conflict {
+	char		*address;
+	char		 server[41];	/* "" if none serves it now */
+	char		**held;		/* NULL-terminated fingerprints */
+};
+
+int	 hd_key_conflicts(struct hd_state *, struct hd_conflict **, size_t *);
+void	 hd_conflicts_free(struct hd_conflict *, size_t);
+char	*hd_check_json(const struct hd_keyset *, const struct hd_conflict *,
+	    size_t, time_t);
 const char *hd_key_status(const struct hd_key *, time_t);
 const char *hd_key_email(const struct hd_key *, size_t);
 int	 hd_key_matches(const struct hd_key *, const char *);
@@ -341,6 +413,8 @@ void	 hd_msg_replace(struct hd_msg *, const struct hd_found *, const char *,
 /* policy.c: which key serves an address, and groups */
 int	 hd_select(struct hd_state *, const char *, int, int, time_t,
 	    struct hd_key *, char **);
+int	 hd_addr_server(struct hd_state *, const char *, const char *, time_t,
+	    char *);
 int	 hd_group_address(struct hd_state *, const char *, char **,
 	    struct hd_error *);
 
@@ -366,6 +440,9 @@ struct hd_decision {
 	int		 encrypt_possible, encrypt_default, encrypt_active;
 	char		*encrypt_why;
 	int		 self;
+	char		*message_id;	/* of the draft, for the log */
+	char		*from;
+	char		*to;		/* recipients, comma-separated */
 };
 
 int	 hd_group_get(struct hd_state *, const char *, struct hd_group *,

@@ -109,16 +109,14 @@ match_of(struct report *r, const char *signer)
 {
 	struct hd_keyset ks = { 0 };
 	struct hd_error e;
-	size_t i;
 	int m = MATCH_NO;
 
 	if (r->sender == NULL || r->from_differs)
 		return MATCH_AMBIGUOUS;
-	if (hd_key_find(r->st, signer, &ks, &e) == 0 && ks.n == 1)
-		for (i = 0; i < ks.key[0].nuid; i++)
-			if (hd_key_email(&ks.key[0], i) != NULL &&
-			    strcmp(ks.key[0].uid[i].email, r->sender) == 0)
-				m = MATCH_YES;
+	/* Not a key held back from the address (issue 10). */
+	if (hd_key_find(r->st, signer, &ks, &e) == 0 && ks.n == 1 &&
+	    hd_key_serves(r->st, ks.key[0].fpr, r->sender))
+		m = MATCH_YES;
 	hd_keyset_free(&ks);
 	return m;
 }

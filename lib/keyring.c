@@ -407,6 +407,78 @@ hd_gpg_import(struct hd_gpg *g, const char *buf, size_t len,
 	return rc;
 }
 
+/*
+ * Revocation certificates alone (what gpg --gen-revoke and sq revoke
+ * write): gpg applies one only to a key it holds, and only when the
+ * signature verifies.  *applied counts the revocations it took.
+ */
+int
+hd_gpg_import_revocation(struct hd_gpg *g, const char *buf, size_t len,
+    int *applied, struct hd_error *e)
+{
+	gpgme_data_t d;
+	gpgme_error_t err;
+	gpgme_import_result_t r;
+
+	*applied = 0;
+	if ((err = gpgme_data_new_from_mem(&d, buf, len, 0)) != 0)
+		return gpg_fail(e, err, "import");
+	err = gpgme_op_import(g->ctx, d);
+	gpgme_data_release(d);
+	if (err != 0)
+		return gpg_fail(e, err, "import");
+	if ((r = gpgme_op_import_result(g->ctx)) != NULL)
+		*applied = r->new_revocations;
+	return 0;
+}
+
+/*
+ * Does the user ID for email on key fpr carry a certification, checked by
+ * gpg and neither revoked nor expired, made by the key certifier?  A
+ * customer's old key vouching for the new one marks a rollover.
+ */
+int
+hd_gpg_certified(struct hd_gpg *g, const char *fpr, const char *email,
+    const char *certifier)
+{
+	gpgme_key_t k;
+	gpgme_user_id_t u;
+	gpgme_key_sig_t s;
+	gpgme_error_t err;
+	const char *pat[2] = { fpr, NULL };
+	char *addr;
+	size_t n = strlen(certifier);
+	int found = 0;
+
+	if (n < 16)
+		return 0;
+	gpgme_set_keylist_mode(g->ctx, GPGME_KEYLIST_MODE_LOCAL |
+	    GPGME_KEYLIST_MODE_SIGS);
+	if (gpgme_op_keylist_ext_start(g->ctx, pat, 0, 0) != 0)
+		return 0;
+	while ((err = gpgme_op_keylist_next(g->ctx, &k)) == 0) {
+		for (u = k->uids; u != NULL && !found; u = u->next) {
+			if (u->revoked || u->invalid || u->email == NULL)
+				continue;
+			addr = hd_addr_normalize(u->email);
+			if (addr != NULL && strcmp(addr, email) == 0)
+				for (s = u->signatures; s != NULL; s = s->next)
+					if (s->status == 0 && !s->revoked &&
+					    !s->expired && !s->invalid &&
+					    s->sig_class >= 0x10 &&
+					    s->sig_class <= 0x13 &&
+					    s->keyid != NULL &&
+					    strcmp(s->keyid, certifier + n - 16)
+					    == 0)
+						found = 1;
+			g_free(addr);
+		}
+		gpgme_key_unref(k);
+	}
+	gpgme_op_keylist_end(g->ctx);
+	return found;
+}
+
 /* The keys with these fingerprints as gpg now has them, secret or not. */
 int
 hd_gpg_keys(struct hd_gpg *g, char **fprs, size_t n, struct hd_keyset *ks,
@@ -1152,6 +1224,27 @@ hd_gpg_set_lookup(struct hd_gpg *g, char *(*fn)(void *, const char *),
 }
 
 /*
+ * Did gpg hold the secret key and fail to open the session key with it?
+ * gpg says "Wrong secret key used"; gpgme passes that on, or reports no
+ * secret key while a recipient's key was there.
+ */
+static int
+wrong_key(gpgme_error_t err, gpgme_decrypt_result_t dr)
+{
+	gpgme_recipient_t r;
+
+	if (gpgme_err_code(err) == GPG_ERR_WRONG_SECKEY)
+		return 1;
+	if (gpgme_err_code(err) != GPG_ERR_NO_SECKEY &&
+	    gpgme_err_code(err) != GPG_ERR_DECRYPT_FAILED)
+		return 0;
+	for (r = dr != NULL ? dr->recipients : NULL; r != NULL; r = r->next)
+		if (r->status == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Decrypt (and verify what was signed in the same pass).  All or
  * nothing: *plain only when gpg decrypted with integrity protection and
  * no error at all; the key that opened it goes to keyid[17].
@@ -1172,16 +1265,29 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 	struct sink sk = { g_byte_array_new(), ceiling(g, MAX(HD_PLAIN_MAX,
 	    8 * len)), 0 };
 	struct hd_pgp_facts facts;
-	int rc = 0;
+	int rc = 0, tries;
 
 	memset(sigs, 0, sizeof(*sigs));
 	*keyid = '\0';
-	err = gpgme_data_new_from_mem(&in, cipher, len, 0);
-	if (err == 0)
-		err = gpgme_data_new_from_cbs(&out, &sink_cbs, &sk);
-	if (err == 0)
-		err = gpgme_op_decrypt_verify(g->ctx, in, out);
-	dr = gpgme_op_decrypt_result(g->ctx);
+	for (tries = 0;; tries++) {
+		err = gpgme_data_new_from_mem(&in, cipher, len, 0);
+		if (err == 0)
+			err = gpgme_data_new_from_cbs(&out, &sink_cbs, &sk);
+		if (err == 0)
+			err = gpgme_op_decrypt_verify(g->ctx, in, out);
+		dr = gpgme_op_decrypt_result(g->ctx);
+		/*
+		 * An RSA key stored with p > q (GopenPGP writes half its keys
+		 * so) makes libgcrypt fail a few decryptions in a hundred:
+		 * "Wrong secret key used".  Blinding makes each attempt fail
+		 * on its own, so a few more make it one in millions.
+		 */
+		if (tries >= 3 || sk.buf->len > 0 || !wrong_key(err, dr))
+			break;
+		gpgme_data_release(in);
+		gpgme_data_release(out);
+		in = out = NULL;
+	}
 	if (dr != NULL)
 		for (r = dr->recipients; r != NULL; r = r->next)
 			if (r->status == 0 && r->keyid != NULL)

@@ -10,8 +10,13 @@
  *	id:<KEYID>	primary fingerprint of a key or subkey ID, or of a
  *			subkey fingerprint
  *	pass:<FPR>	the stored passphrase
+ *	prefer:<address> the key the administrator chose for the address
+ *	held:<address>	keys held back at import: the address was served
+ *			by another key (a conflict, until resolved)
+ *	refused:<address> keys the administrator did not choose
  * A list record holds fingerprints one per line.  Every change to the
- * index is one transaction.
+ * index is one transaction.  A state without prefer:, held: and refused:
+ * records (an older hdpgp's) selects as before: the newest usable key.
  */
 #include "config.h"
 
@@ -41,7 +46,28 @@ hd_key_free(struct hd_key *k)
 	g_free(k->sub);
 	g_free(k->uid);
 	g_free(k->alias);
+	hd_roles_free(k->role, k->nrole);
 	memset(k, 0, sizeof(*k));
+}
+
+void
+hd_roles_free(struct hd_role *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		g_free(r[i].address);
+	g_free(r);
+}
+
+const char *
+hd_role_name(int role)
+{
+	static const char *names[] = { "serves", "standby", "held",
+	    "refused" };
+
+	return role >= 0 && role < (int)G_N_ELEMENTS(names) ? names[role] :
+	    "?";
 }
 
 void
@@ -119,6 +145,24 @@ add_bool(JsonBuilder *b, const char *name, int v)
 }
 
 static void
+build_roles(JsonBuilder *b, const struct hd_role *r, size_t n)
+{
+	size_t i;
+
+	json_builder_set_member_name(b, "addresses");
+	json_builder_begin_array(b);
+	for (i = 0; i < n; i++) {
+		json_builder_begin_object(b);
+		add_string(b, "address", r[i].address);
+		add_string(b, "role", hd_role_name(r[i].role));
+		add_bool(b, "preferred", r[i].preferred);
+		add_string(b, "served_by", *r[i].server ? r[i].server : NULL);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+static void
 build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 {
 	size_t i, j;
@@ -135,6 +179,8 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 				json_builder_add_string_value(b,
 				    k->uid[i].email);
 		json_builder_end_array(b);
+		if (k->role != NULL)
+			build_roles(b, k->role, k->nrole);
 	}
 	add_time(b, "created", k->created, display);
 	add_time(b, "expires", k->expires, display);
@@ -201,6 +247,35 @@ hd_keyset_json(const struct hd_keyset *ks, time_t now, int pretty)
 		build_key(b, &ks->key[i], now, 1);
 	json_builder_end_array(b);
 	return hd_json_finish(b, pretty);
+}
+
+/*
+ * hdpgp-key check -j: the keys that expire, as list -j has them, then one
+ * object an address in conflict.
+ */
+char *
+hd_check_json(const struct hd_keyset *ks, const struct hd_conflict *c,
+    size_t n, time_t now)
+{
+	JsonBuilder *b = json_builder_new();
+	size_t i, j;
+
+	json_builder_begin_array(b);
+	for (i = 0; i < ks->n; i++)
+		build_key(b, &ks->key[i], now, 1);
+	for (i = 0; i < n; i++) {
+		json_builder_begin_object(b);
+		add_string(b, "conflict", c[i].address);
+		add_string(b, "served_by", *c[i].server ? c[i].server : NULL);
+		json_builder_set_member_name(b, "held");
+		json_builder_begin_array(b);
+		for (j = 0; c[i].held[j] != NULL; j++)
+			json_builder_add_string_value(b, c[i].held[j]);
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	return hd_json_finish(b, 0);
 }
 
 static char *
@@ -415,14 +490,291 @@ put_key(struct hd_state *st, const struct hd_key *k)
 	return rc == 0 ? index_edit(st, k, 1) : -1;
 }
 
+/* Is fpr on the list record prefix:addr? */
 static int
-drop_key(struct hd_state *st, const struct hd_key *k)
+on_list(struct hd_state *st, const char *prefix, const char *addr,
+    const char *fpr)
+{
+	char *rkey, *val, **v;
+	size_t i;
+	int found = 0;
+
+	rkey = g_strdup_printf("%s:%s", prefix, addr);
+	if (hd_state_fetch(st, rkey, &val, NULL) == 0) {
+		v = g_strsplit(val, "\n", -1);
+		for (i = 0; v[i] != NULL && !found; i++)
+			found = strcmp(v[i], fpr) == 0;
+		g_strfreev(v);
+		g_free(val);
+	}
+	g_free(rkey);
+	return found;
+}
+
+static int
+addr_list_edit(struct hd_state *st, const char *prefix, const char *addr,
+    const char *fpr, int add)
 {
 	char *rkey;
 	int rc;
 
+	rkey = g_strdup_printf("%s:%s", prefix, addr);
+	rc = list_edit(st, rkey, fpr, add);
+	g_free(rkey);
+	return rc;
+}
+
+/* HD_ROLE_HELD or HD_ROLE_REFUSED when fpr may not serve addr, else 0. */
+int
+hd_addr_excluded(struct hd_state *st, const char *addr, const char *fpr)
+{
+	if (on_list(st, "held", addr, fpr))
+		return HD_ROLE_HELD;
+	if (on_list(st, "refused", addr, fpr))
+		return HD_ROLE_REFUSED;
+	return 0;
+}
+
+/* The fingerprint the administrator chose for addr, or NULL. */
+char *
+hd_addr_preferred(struct hd_state *st, const char *addr)
+{
+	char *rkey, *val = NULL;
+
+	rkey = g_strdup_printf("prefer:%s", addr);
+	if (hd_state_fetch(st, rkey, &val, NULL) != 0)
+		val = NULL;
+	g_free(rkey);
+	return val;
+}
+
+static int
+set_preferred(struct hd_state *st, const char *addr, const char *fpr)
+{
+	char *rkey;
+	int rc;
+
+	rkey = g_strdup_printf("prefer:%s", addr);
+	rc = fpr != NULL ? store_record(st, rkey, fpr) :
+	    hd_state_delete(st, rkey);
+	g_free(rkey);
+	return rc;
+}
+
+/* Does key k have a valid user ID for addr? */
+static int
+carries(const struct hd_key *k, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < k->nuid; i++)
+		if (hd_key_email(k, i) != NULL &&
+		    strcmp(k->uid[i].email, addr) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * For from-match: may the key fpr speak for addr?  It must carry the
+ * address and not be held back or refused for it: the key that serves
+ * the address, or another of the store's keys for it not in conflict.
+ */
+int
+hd_key_serves(struct hd_state *st, const char *fpr, const char *addr)
+{
+	struct hd_key k;
+	int ok;
+
+	if (load_key(st, fpr, &k) != 0)
+		return 0;
+	ok = carries(&k, addr) && hd_addr_excluded(st, addr, fpr) == 0;
+	hd_key_free(&k);
+	return ok;
+}
+
+/* How k stands to each of its addresses, for show, list and import. */
+void
+hd_key_roles(struct hd_state *st, struct hd_key *k, time_t now)
+{
+	char *pref;
+	size_t i, j;
+
+	hd_roles_free(k->role, k->nrole);
+	k->role = g_new0(struct hd_role, k->nuid + 1);
+	k->nrole = 0;
+	for (i = 0; i < k->nuid; i++) {
+		struct hd_role *r;
+		const char *a = hd_key_email(k, i);
+
+		for (j = 0; a != NULL && j < k->nrole; j++)
+			if (strcmp(k->role[j].address, a) == 0)
+				a = NULL;	/* two user IDs, one address */
+		if (a == NULL)
+			continue;
+		r = &k->role[k->nrole++];
+		r->address = g_strdup(a);
+		pref = hd_addr_preferred(st, a);
+		r->preferred = pref != NULL && strcmp(pref, k->fpr) == 0;
+		g_free(pref);
+		hd_addr_server(st, a, NULL, now, r->server);
+		if ((r->role = hd_addr_excluded(st, a, k->fpr)) == 0)
+			r->role = strcmp(r->server, k->fpr) == 0 ?
+			    HD_ROLE_SERVES : HD_ROLE_STANDBY;
+	}
+}
+
+/*
+ * The administrator's choice of key for an address (hdpgp-key prefer):
+ * it serves the address from now on, whatever the dates, and the keys
+ * held back for it are refused, which ends the conflict.
+ */
+int
+hd_key_prefer(struct hd_state *st, const char *query, const char *address,
+    struct hd_error *e)
+{
+	struct hd_key k = { 0 };
+	char *addr, *rkey, *val = NULL, **v = NULL, *comment = NULL;
+	size_t i;
+	int rc;
+
+	if ((addr = hd_addr_normalize(address)) == NULL)
+		return hd_error_set(e, EX_USAGE, "%s: not an email address",
+		    address);
+	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
+		goto out;
+	if (!carries(&k, addr)) {
+		rc = hd_error_set(e, EX_DATAERR, "%s: the key has no valid "
+		    "user ID for %s", k.fpr, addr);
+		goto out;
+	}
+	if ((rc = hd_state_begin(st, e)) != 0)
+		goto out;
+	rkey = g_strdup_printf("held:%s", addr);
+	if (hd_state_fetch(st, rkey, &val, NULL) == 0)
+		v = g_strsplit(val, "\n", -1);
+	g_free(rkey);
+	rc = set_preferred(st, addr, k.fpr);
+	for (i = 0; rc == 0 && v != NULL && v[i] != NULL; i++)
+		if (*v[i] != '\0' && strcmp(v[i], k.fpr) != 0)
+			rc = addr_list_edit(st, "refused", addr, v[i], 1);
+	if (rc == 0)
+		rc = addr_list_edit(st, "refused", addr, k.fpr, 0);
+	if (rc == 0) {
+		rkey = g_strdup_printf("held:%s", addr);
+		rc = hd_state_delete(st, rkey);
+		g_free(rkey);
+	}
+	if (rc != 0) {
+		hd_state_cancel(st);
+		rc = hd_error_set(e, EX_IOERR, "state: cannot store the key "
+		    "for %s", addr);
+	} else
+		rc = hd_state_commit(st, e);
+	comment = g_strdup_printf("%s: served by %s", addr, k.fpr);
+out:
+	if (*k.fpr != '\0')
+		hd_log_action(st, "key-prefer", rc == 0 ? "success" :
+		    "failed", NULL, k.fpr, rc == 0 ? comment : e->text);
+	g_strfreev(v);
+	g_free(val);
+	g_free(comment);
+	g_free(addr);
+	hd_key_free(&k);
+	return rc;
+}
+
+struct conflicts {
+	struct hd_state	*st;
+	GArray		*list;		/* struct hd_conflict */
+};
+
+static int
+conflict_cb(const char *rkey, const char *val, size_t len, void *arg)
+{
+	struct conflicts *c = arg;
+	struct hd_conflict x = { 0 };
+	char *text = g_strndup(val, len), **v;
+	GPtrArray *held = g_ptr_array_new();
+	size_t i;
+
+	x.address = g_strdup(rkey + strlen("held:"));
+	v = g_strsplit(text, "\n", -1);
+	for (i = 0; v[i] != NULL; i++) {
+		struct hd_key k;
+
+		/* A revoked key can serve nothing: no conflict to resolve. */
+		if (*v[i] == '\0' || load_key(c->st, v[i], &k) != 0)
+			continue;
+		if (!k.revoked)
+			g_ptr_array_add(held, g_strdup(v[i]));
+		hd_key_free(&k);
+	}
+	if (held->len == 0) {
+		g_ptr_array_free(held, TRUE);
+		g_strfreev(v);
+		g_free(text);
+		g_free(x.address);
+		return 0;
+	}
+	g_ptr_array_add(held, NULL);
+	x.held = (char **)g_ptr_array_free(held, FALSE);
+	hd_addr_server(c->st, x.address, NULL, time(NULL), x.server);
+	g_array_append_val(c->list, x);
+	g_strfreev(v);
+	g_free(text);
+	return 0;
+}
+
+/* Every address with keys held back: the conflicts check reports. */
+int
+hd_key_conflicts(struct hd_state *st, struct hd_conflict **out, size_t *n)
+{
+	struct conflicts c = { st, g_array_new(FALSE, TRUE,
+	    sizeof(struct hd_conflict)) };
+	int rc;
+
+	rc = hd_state_each(st, "held:", conflict_cb, &c);
+	*n = c.list->len;
+	*out = (struct hd_conflict *)(void *)g_array_free(c.list, FALSE);
+	return rc != 0 ? -1 : 0;
+}
+
+void
+hd_conflicts_free(struct hd_conflict *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		g_free(c[i].address);
+		g_strfreev(c[i].held);
+	}
+	g_free(c);
+}
+
+static int
+drop_key(struct hd_state *st, const struct hd_key *k)
+{
+	char *rkey, *pref;
+	size_t i;
+	int rc;
+
 	if (index_edit(st, k, 0) != 0)
 		return -1;
+	/* The key leaves every ranking and conflict of its addresses. */
+	for (i = 0; i < k->nuid; i++) {
+		if (k->uid[i].email == NULL)
+			continue;
+		if (addr_list_edit(st, "held", k->uid[i].email, k->fpr,
+		    0) != 0 || addr_list_edit(st, "refused",
+		    k->uid[i].email, k->fpr, 0) != 0)
+			return -1;
+		pref = hd_addr_preferred(st, k->uid[i].email);
+		rc = pref != NULL && strcmp(pref, k->fpr) == 0 ?
+		    set_preferred(st, k->uid[i].email, NULL) : 0;
+		g_free(pref);
+		if (rc != 0)
+			return -1;
+	}
 	rkey = g_strdup_printf("key:%s", k->fpr);
 	rc = hd_state_delete(st, rkey);
 	g_free(rkey);
@@ -660,10 +1012,18 @@ tidy_armor(const char *buf, size_t len, size_t *outlen)
 	s = g_string_sized_new(len);
 	lines = g_strsplit(buf, "\n", -1);
 	for (i = 0; lines[i] != NULL; i++) {
-		g_strstrip(lines[i]);
-		if (s->len == 0 && *lines[i] == '\0')
+		const char *l = g_strstrip(lines[i]);
+
+		/*
+		 * gpg puts a colon before the armor of the revocation
+		 * certificates it keeps (openpgp-revocs.d), so that they are
+		 * not imported by accident; here the import is meant.
+		 */
+		if (g_str_has_prefix(l, ":-----BEGIN PGP "))
+			l++;
+		if (s->len == 0 && *l == '\0')
 			continue;
-		g_string_append_printf(s, "%s\n", lines[i]);
+		g_string_append_printf(s, "%s\n", l);
 	}
 	g_strfreev(lines);
 	*outlen = s->len;
@@ -751,6 +1111,7 @@ import_item(struct hd_import *res, const struct hd_key *k,
 	size_t n = res->n++;
 
 	res->item = g_renew(__typeof__(*res->item), res->item, res->n);
+	memset(&res->item[n], 0, sizeof(res->item[n]));
 	g_strlcpy(res->item[n].fpr, k->fpr, sizeof(res->item[n].fpr));
 	res->item[n].how = how;
 	res->item[n].uid = hd_sanitize(primary_uid(k));
@@ -766,6 +1127,7 @@ hd_import_free(struct hd_import *res)
 	for (i = 0; i < res->n; i++) {
 		g_free(res->item[i].uid);
 		g_free(res->item[i].warning);
+		hd_roles_free(res->item[i].role, res->item[i].nrole);
 	}
 	g_free(res->item);
 	memset(res, 0, sizeof(*res));
@@ -787,11 +1149,12 @@ domain_of(const char *domain)
 	return dom;
 }
 
+static const char *how_names[] = { "imported", "secret-added", "updated",
+    "unchanged", "revoked" };
+
 char *
 hd_import_json(const struct hd_import *res)
 {
-	static const char *how[] = { "imported", "secret-added", "updated",
-	    "unchanged" };
 	JsonBuilder *b = json_builder_new();
 	size_t i;
 
@@ -799,10 +1162,13 @@ hd_import_json(const struct hd_import *res)
 	for (i = 0; i < res->n; i++) {
 		json_builder_begin_object(b);
 		add_string(b, "fingerprint", res->item[i].fpr);
-		add_string(b, "result", how[res->item[i].how]);
+		add_string(b, "result", how_names[res->item[i].how]);
 		add_bool(b, "secret", res->item[i].secret);
 		add_string(b, "uid", res->item[i].uid);
 		add_string(b, "warning", res->item[i].warning);
+		json_builder_set_member_name(b, "signatures_dropped");
+		json_builder_add_int_value(b, res->item[i].dropped);
+		build_roles(b, res->item[i].role, res->item[i].nrole);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -815,21 +1181,221 @@ has_email(const struct hd_key *k)
 	return *first_email(k) != '\0';
 }
 
+/* The packets of the input, armored or not; empty when unreadable. */
+static void
+read_packets(const char *buf, size_t len, struct hd_packets *pk)
+{
+	char *bin;
+	size_t blen;
+
+	if ((bin = hd_dearmor(buf, len, &blen)) != NULL) {
+		buf = bin;
+		len = blen;
+	}
+	if (hd_packets_read(buf, len, pk) != 0) {
+		/* What was read so far still counts; gpg judges the rest. */
+	}
+	g_free(bin);
+}
+
+/*
+ * Signatures on k by keys the store does not hold: gpg's import-clean
+ * (gpg.conf of the state's home) drops them, and the import says how
+ * many (issue 10: certificate flooding, CVE-2019-13050).
+ */
+static size_t
+dropped_sigs(struct hd_state *st, const struct hd_packets *pk,
+    const struct hd_key *k)
+{
+	struct hd_keyset ks;
+	struct hd_error e;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < pk->nkey; i++) {
+		if (strcmp(pk->key[i].keyid, k->sub[0].keyid) != 0)
+			continue;
+		for (j = 0; j < pk->key[i].nforeign; j++) {
+			const char *who = pk->key[i].foreign[j].issuer;
+
+			if (*who == '\0' || hd_key_find(st, who, &ks, &e) != 0)
+				n++;
+			else
+				hd_keyset_free(&ks);
+		}
+	}
+	return n;
+}
+
+/* Records for the log, written once the transaction is over. */
+struct note {
+	const char	*action;
+	const char	*result;
+	char		*keys;
+	char		*comment;
+};
+
+static void
+note_add(GArray *notes, const char *action, const char *result,
+    const char *k1, const char *k2, char *comment)
+{
+	struct note n = { action, result, g_strdup_printf("%s %s", k1, k2),
+	    comment };
+
+	g_array_append_val(notes, n);
+}
+
+static void
+notes_flush(struct hd_state *st, GArray *notes, int write)
+{
+	guint i;
+
+	for (i = 0; i < notes->len; i++) {
+		struct note *n = &g_array_index(notes, struct note, i);
+
+		if (write)
+			log_action(st, n->action, n->result, n->keys,
+			    n->comment);
+		g_free(n->keys);
+		g_free(n->comment);
+	}
+	g_array_set_size(notes, 0);
+}
+
+/*
+ * The addresses k takes on (issue 10, item 1); inside the transaction,
+ * after k's index entries are in.  An address another key serves stays
+ * with that key, and k is held back for it, unless the administrator
+ * said --replace, or the serving key certified k (a rollover: then the
+ * newest key serves, and an explicit choice of the old key passes on).
+ */
+static int
+claim(struct hd_state *st, struct hd_gpg *g, const struct hd_key *k,
+    const struct hd_key *old, int replace, GArray *notes)
+{
+	char srv[41], *pref;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < k->nuid && rc == 0; i++) {
+		const char *a = hd_key_email(k, i);
+
+		if (a == NULL || (!replace && old != NULL && carries(old, a)))
+			continue;
+		if (!replace && hd_addr_excluded(st, a, k->fpr))
+			continue;
+		if (hd_addr_server(st, a, k->fpr, time(NULL), srv) != 0)
+			continue;
+		if (replace) {
+			rc = set_preferred(st, a, k->fpr);
+			if (rc == 0)
+				rc = addr_list_edit(st, "held", a, k->fpr, 0);
+			if (rc == 0)
+				rc = addr_list_edit(st, "refused", a, k->fpr,
+				    0);
+			note_add(notes, "key-prefer", "success", k->fpr, srv,
+			    g_strdup_printf("%s: %s replaces %s (import "
+			    "--replace)", a, k->fpr, srv));
+		} else if (hd_gpg_certified(g, k->fpr, a, srv)) {
+			pref = hd_addr_preferred(st, a);
+			if (pref != NULL && strcmp(pref, srv) == 0)
+				rc = set_preferred(st, a, k->fpr);
+			g_free(pref);
+			note_add(notes, "key-rollover", "success", k->fpr, srv,
+			    g_strdup_printf("%s: certified by %s", a, srv));
+		} else {
+			rc = addr_list_edit(st, "held", a, k->fpr, 1);
+			note_add(notes, "key-conflict", "failed", k->fpr, srv,
+			    g_strdup_printf("%s: served by %s; %s held back "
+			    "(hdpgp-key prefer or import --replace to "
+			    "switch)", a, srv, k->fpr));
+		}
+	}
+	return rc;
+}
+
+/*
+ * A revocation certificate alone (gpg --gen-revoke, openpgp-revocs.d,
+ * sq revoke): the key it revokes must be in the store, and gpg must find
+ * the signature good; the key is then marked revoked at once.
+ */
+static int
+import_revocation(struct hd_state *st, struct hd_gpg *g, const char *buf,
+    size_t len, const struct hd_packets *pk, struct hd_import *res,
+    GString *fprs, struct hd_error *e)
+{
+	struct hd_key old = { 0 };
+	struct hd_keyset ks = { 0 };
+	char *fpr;
+	size_t i;
+	int rc, applied;
+
+	for (i = 0; i < pk->nlone; i++)
+		if (pk->lone[i].type != 0x20)
+			return hd_error_set(e, EX_DATAERR,
+			    "no OpenPGP key found in the input");
+	if (*pk->lone[0].issuer == '\0')
+		return hd_error_set(e, EX_DATAERR, "revocation certificate "
+		    "without an issuer");
+	if (hd_key_resolve(st, pk->lone[0].issuer, &old, e) != 0)
+		return hd_error_set(e, EX_DATAERR, "revocation certificate "
+		    "for key %s, which is not in the store",
+		    pk->lone[0].issuer);
+	g_string_append(fprs, old.fpr);
+	if ((rc = hd_state_keyring_lock(st, e)) != 0)
+		goto out;
+	fpr = old.fpr;
+	rc = hd_gpg_import_revocation(g, buf, len, &applied, e);
+	if (rc == 0)
+		rc = hd_gpg_keys(g, &fpr, 1, &ks, e);
+	if (rc == 0 && (ks.n != 1 || !ks.key[0].revoked))
+		rc = hd_error_set(e, EX_DATAERR, "%s: the revocation "
+		    "certificate does not verify", old.fpr);
+	if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
+		ks.key[0].alias = old.alias != NULL ? g_strdup(old.alias) :
+		    NULL;
+		ks.key[0].has_pass = old.has_pass;
+		ks.key[0].unprotected = old.unprotected;
+		if (put_key(st, &ks.key[0]) != 0) {
+			hd_state_cancel(st);
+			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			    "key %s", old.fpr);
+		} else
+			rc = hd_state_commit(st, e);
+	}
+	if (rc == 0) {
+		import_item(res, &ks.key[0], old.revoked ?
+		    HD_IMPORT_UNCHANGED : HD_IMPORT_REVOKED, NULL);
+		hd_key_roles(st, &ks.key[0], time(NULL));
+		res->item[0].role = ks.key[0].role;
+		res->item[0].nrole = ks.key[0].nrole;
+		ks.key[0].role = NULL;
+		ks.key[0].nrole = 0;
+	}
+	hd_state_keyring_unlock(st);
+out:
+	hd_keyset_free(&ks);
+	hd_key_free(&old);
+	return rc;
+}
+
 /*
  * Import every key in buf (SPEC §3).  Secret keys are proved with the
  * passphrase first; the keyring import and the index update follow, and
- * on a failed index update the keys gpg took are removed again.
+ * on a failed index update the keys gpg took are removed again.  Every
+ * import, failed or not, leaves one log record naming the keys.
  */
 int
 hd_key_import(struct hd_state *st, const char *buf, size_t len,
-    const char *alias, const struct hd_askpass *ap, struct hd_import *res,
-    struct hd_error *e)
+    const char *alias, int flags, const struct hd_askpass *ap,
+    struct hd_import *res, struct hd_error *e)
 {
 	struct hd_gpg *g = NULL;
 	struct hd_keyset scan = { 0 }, ks = { 0 };
+	struct hd_packets pk = { 0 };
 	enum hd_import_how *how = NULL;
 	char *tidy, *pass = NULL, *dom = NULL;
 	GString *fprs = g_string_new(NULL);
+	GArray *notes = g_array_new(FALSE, TRUE, sizeof(struct note));
 	int *protected = NULL, rc, secret = 0;
 	size_t i, j, tlen;
 
@@ -842,10 +1408,18 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 		rc = hd_error_set(e, EX_USAGE, "%s: not a domain", alias);
 		goto out;
 	}
+	read_packets(buf, len, &pk);
 	if ((rc = hd_gpg_open(&g, st, e)) != 0)
 		goto out;
-	if ((rc = hd_gpg_scan(g, buf, len, &scan, e)) != 0)
+	if ((rc = hd_gpg_scan(g, buf, len, &scan, e)) != 0) {
+		if (rc == EX_DATAERR && pk.nkey == 0 && pk.nlone > 0)
+			rc = import_revocation(st, g, buf, len, &pk, res, fprs,
+			    e);
 		goto out;
+	}
+	for (i = 0; i < scan.n; i++)
+		g_string_append_printf(fprs, "%s%s", i ? " " : "",
+		    scan.key[i].fpr);
 	protected = g_new0(int, scan.n);
 	for (i = 0; i < scan.n; i++)
 		secret |= scan.key[i].secret;
@@ -856,18 +1430,19 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 		goto out;
 	if ((rc = hd_gpg_import(g, buf, len, &ks, &how, e)) != 0)
 		goto unlock;
+	g_string_truncate(fprs, 0);
 	if ((rc = hd_state_begin(st, e)) != 0)
 		goto undo;
 	for (i = 0; i < ks.n && rc == 0; i++) {
-		struct hd_key *k = &ks.key[i], old;
+		struct hd_key *k = &ks.key[i], old = { 0 };
 		const char *warn = NULL;
+		int had;
 
-		if (load_key(st, k->fpr, &old) == 0) {
+		if ((had = load_key(st, k->fpr, &old) == 0)) {
 			k->alias = old.alias != NULL ? g_strdup(old.alias) :
 			    NULL;
 			k->has_pass = old.has_pass;
 			k->unprotected = old.unprotected;
-			hd_key_free(&old);
 		}
 		if (dom != NULL) {
 			g_free(k->alias);
@@ -901,7 +1476,16 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 		if (rc < 0)	/* put_key, store_pass: the state file */
 			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
 			    "key %s", k->fpr);
+		if (rc == 0 && claim(st, g, k, had ? &old : NULL,
+		    flags & HD_IMPORT_REPLACE, notes) != 0)
+			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			    "the addresses of key %s", k->fpr);
+		/* sq revoke writes the key with its revocation: say so. */
+		if (had && !old.revoked && k->revoked)
+			how[i] = HD_IMPORT_REVOKED;
+		hd_key_free(&old);
 		import_item(res, k, how[i], warn);
+		res->item[res->n - 1].dropped = dropped_sigs(st, &pk, k);
 		g_string_append_printf(fprs, "%s%s", i ? " " : "", k->fpr);
 	}
 	if (rc == 0)
@@ -915,15 +1499,24 @@ undo:
 			hd_gpg_delete(g, ks.key[i].fpr, NULL);
 unlock:
 	hd_state_keyring_unlock(st);
+out:
+	/* One record for the import, failed or not, naming its keys. */
 	log_action(st, "key-import", rc == 0 ? "success" : "failed",
 	    fprs->len ? fprs->str : NULL, rc == 0 ? NULL : e->text);
-out:
-	if (rc != 0 && scan.n == 0 && fprs->len == 0)
-		log_action(st, "key-import", "failed", NULL, e->text);
+	notes_flush(st, notes, rc == 0);
+	for (i = 0; rc == 0 && i < res->n && i < ks.n; i++) {
+		hd_key_roles(st, &ks.key[i], time(NULL));
+		res->item[i].role = ks.key[i].role;
+		res->item[i].nrole = ks.key[i].nrole;
+		ks.key[i].role = NULL;
+		ks.key[i].nrole = 0;
+	}
 	if (rc != 0)
 		hd_import_free(res);
 	hd_keyset_free(&scan);
 	hd_keyset_free(&ks);
+	hd_packets_free(&pk);
+	g_array_free(notes, TRUE);
 	g_free(how);
 	g_free(protected);
 	hd_secure_free(pass);

@@ -184,7 +184,11 @@ write_file(const char *path, const char *text, struct hd_error *e)
  * gpg that makes a key or encrypts would read and rewrite random_seed
  * under a lock; two at once wait for each other, which made parallel
  * encryption no faster than one at a time.  libgcrypt seeds from the
- * kernel (getrandom) without it.
+ * kernel (getrandom) without it.  There is no web of trust either: an
+ * import keeps a key's self-signatures and the certifications made by
+ * keys of the store, and drops the rest (import-clean), so that a key
+ * flooded with certifications (CVE-2019-13050) costs what a clean one
+ * does.
  */
 static int
 make_gnupg(const char *gnupg, struct hd_error *e)
@@ -202,7 +206,8 @@ make_gnupg(const char *gnupg, struct hd_error *e)
 		    "no-auto-key-retrieve\n"
 		    "auto-key-locate local\n"
 		    "no-greeting\n"
-		    "no-random-seed-file\n", e);
+		    "no-random-seed-file\n"
+		    "import-options import-clean\n", e);
 	g_free(agent);
 	g_free(conf);
 	return rc;

@@ -288,15 +288,20 @@ keys_in() {
 	assert_output --partial "no public key"
 }
 
-@test "encrypt: of two keys for one address the newest is used" {
+@test "encrypt: a second key for an address does not take it over; prefer does" {
 	keys_in
-	hdpgp-key import "$KEYS/dup-old.pub.asc" "$KEYS/dup-new.pub.asc" >/dev/null
+	hdpgp-key import "$KEYS/dup-old.pub.asc" "$KEYS/dup-new.pub.asc" >/dev/null 2>&1
 	mkmail utf8 | sed 's/^To: .*/To: <dup@example.org>/' >"$HD/msg"
 	run -0 stdout_to "$HD/out" hdpgp-encrypt "$HD/msg"
 	run -0 mimecheck encrypted "$HD/out" "$HD/enc.asc"
 	run -0 enc_keyids "$HD/enc.asc"
-	assert_output "$(enc_subkey "$KEYS/dup-new.pub.asc")"
+	assert_output "$(enc_subkey "$KEYS/dup-old.pub.asc")"
 	[ -n "$output" ]
+	hdpgp-key -q prefer "$DUPNEW_FPR" dup@example.org
+	run -0 stdout_to "$HD/out" hdpgp-encrypt "$HD/msg"
+	run -0 mimecheck encrypted "$HD/out" "$HD/enc.asc"
+	run -0 enc_keyids "$HD/enc.asc"
+	assert_output "$(enc_subkey "$KEYS/dup-new.pub.asc")"
 }
 
 @test "encrypt: a domain alias serves an address without a key" {

@@ -572,6 +572,15 @@ encrypt possible=yes default=off active=no'
 	run -0 last_log group-apply
 	jq -e '.result == "failed" and .group == "sales" and
 	    (.comment | test("cannot encrypt: no public key for nokey@example.org"))' <<<"$output"
+	# the refusal names the draft, as hdpgp-encrypt's own does (issue 10)
+	jq -e '.direction == "out" and .message_id == "utf8.42@helpdesk.example.com"
+	    and .from == "alice@example.com" and .to == "nokey@example.org"' <<<"$output"
+	run -0 hdpgp-log --failed --message-id utf8.42@helpdesk.example.com
+	assert_line --regexp " out group-apply +failed +<utf8.42@helpdesk.example.com> "
+	assert_line --partial "alice@example.com -> nokey@example.org"
+	run -69 hdpgp-encrypt -g sales "$HD/nokey"
+	run -0 hdpgp-log -j --failed --message-id utf8.42@helpdesk.example.com
+	assert_equal "$(jq -s 'map([.message_id, .from, .to]) | unique | length' <<<"$output")" 1
 	run -69 hdpgp-group apply nosuch "$HD/msg"
 	run -0 last_log group-apply
 	jq -e '.result == "failed" and .group == "nosuch" and

@@ -17,6 +17,22 @@ listed() {
 	hdpgp-key list -j | jq -r '.[].fingerprint' | sort
 }
 
+# shellcheck source=keys/takeover.env
+. "$KEYS/takeover.env"
+
+# The log records of action $1, as JSON lines.
+log_of() {
+	hd_log | jq -c --arg a "$1" 'select(.action == $a)'
+}
+
+# The encryption key IDs of a message from alice to $1, encrypted by hdpgp.
+enc_to() {
+	mkmail plain | sed "s/^To: .*/To: <$1>/" >"$HD/msg"
+	hdpgp-encrypt "$HD/msg" >"$HD/out" || return
+	mimecheck encrypted "$HD/out" "$HD/enc.asc" >/dev/null
+	enc_keyids "$HD/enc.asc"
+}
+
 # The fingerprints hdpgp's GnuPG home holds (public, or secret with -K).
 in_gnupg() {
 	hgpg ${1:---list-keys} 2>/dev/null |
@@ -26,7 +42,8 @@ in_gnupg() {
 
 @test "import: an armored public key" {
 	run -0 hdpgp-key import "$KEYS/alice.pub.asc"
-	assert_output "$ALICE_FPR imported     pub Alice Helpdesk (INSECURE test key) <alice@example.com>"
+	assert_output "$ALICE_FPR imported     pub Alice Helpdesk (INSECURE test key) <alice@example.com>
+$ALICE_FPR serves       alice@example.com"
 	run -0 hdpgp-key list
 	assert_output --regexp "^$ALICE_FPR pub valid +[0-9-]{10} never +alias=- pass=no alice@example.com$"
 	run -0 in_gnupg
@@ -485,4 +502,243 @@ in_gnupg() {
 	run -0 hdpgp-key show rt-test@example.com
 	assert_line "fingerprint  F0CB3B482CFA485680A4A0BDD328035D84881F1B"
 	assert_line "fingerprint  4CFD3F7DCD464852DB980F26C798591AA831DBFB"
+}
+
+# --- issue 10, item 1: no silent takeover of an address ---
+
+@test "takeover: a key whose 2nd user ID is a served address is held back" {
+	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
+	run -0 --separate-stderr hdpgp-key import "$KEYS/eve2.pub.asc"
+	# every address the key carries is named, with what became of it
+	assert_line "$EVE2_FPR held         bob@example.org (served by $BOB_FPR)"
+	assert_line "$EVE2_FPR serves       eve@example.net"
+	[[ $stderr == *"$EVE2_FPR: warning: bob@example.org stays with $BOB_FPR: conflict"* ]]
+	run -0 hdpgp-key -j import "$KEYS/eve2.pub.asc"
+	jq -e '.[0].addresses == [{"address": "bob@example.org", "role": "held",
+	    "preferred": false, "served_by": "'"$BOB_FPR"'"},
+	    {"address": "eve@example.net", "role": "serves", "preferred": false,
+	    "served_by": "'"$EVE2_FPR"'"}]' <<<"${lines[-1]}"
+	# logged, naming both fingerprints
+	run -0 log_of key-conflict
+	jq -e '.result == "failed" and .keys == "'"$EVE2_FPR $BOB_FPR"'"
+	    and (.comment | startswith("bob@example.org: served by"))' <<<"$output"
+	# check lists the conflict and fails until it is resolved
+	run -1 hdpgp-key check
+	assert_output "conflict bob@example.org served-by=$BOB_FPR held=$EVE2_FPR"
+	run -1 hdpgp-key -j check
+	jq -e '. == [{"conflict": "bob@example.org", "served_by": "'"$BOB_FPR"'",
+	    "held": ["'"$EVE2_FPR"'"]}]' <<<"$output"
+	# list and show say who serves the address
+	run -0 hdpgp-key list eve
+	assert_output --regexp " bob@example.org\(held\),eve@example.net$"
+	run -0 hdpgp-key show "$EVE2_FPR"
+	assert_line "address      bob@example.org held, served by $BOB_FPR"
+	# mail to bob is still encrypted to bob alone
+	run -0 enc_to bob@example.org
+	assert_output "${BOB_SUB_FPR: -16}"
+}
+
+@test "takeover: 3rd user ID, capitals in the domain, a later expiry, a user ID added to a known key" {
+	hdpgp-key import "$KEYS/bob.pub.asc" "$KEYS/alice.pub.asc" >/dev/null
+	run -0 hdpgp-key import "$KEYS/eve3.pub.asc" "$KEYS/evelong.pub.asc" "$KEYS/alicebob.pub.asc"
+	assert_line "$EVE3_FPR held         bob@example.org (served by $BOB_FPR)"
+	assert_line "$EVELONG_FPR held         bob@example.org (served by $BOB_FPR)"
+	assert_line "$ALICE_FPR held         bob@example.org (served by $BOB_FPR)"
+	assert_line "$ALICE_FPR serves       alice@example.com"
+	run -1 hdpgp-key check
+	assert_output "conflict bob@example.org served-by=$BOB_FPR held=$EVE3_FPR,$EVELONG_FPR,$ALICE_FPR"
+	run -0 enc_to bob@example.org
+	assert_output "${BOB_SUB_FPR: -16}"
+	# with bob's key gone the held keys still do not serve his address
+	run -0 hdpgp-key delete "$BOB_FPR"
+	run -69 enc_to bob@example.org
+	run -1 hdpgp-key check
+	assert_output "conflict bob@example.org served-by=- held=$EVE3_FPR,$EVELONG_FPR,$ALICE_FPR"
+}
+
+@test "takeover: a revoked user ID with the address claims nothing" {
+	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
+	run -0 hdpgp-key import "$KEYS/everev.pub.asc"
+	assert_output "$EVEREV_FPR imported     pub Eve Rev (INSECURE test key) <everev@example.net>
+$EVEREV_FPR serves       everev@example.net"
+	run -0 hdpgp-key check
+	assert_output ""
+}
+
+@test "prefer and import --replace: the administrator decides" {
+	hdpgp-key import "$KEYS/bob.pub.asc" "$KEYS/eve2.pub.asc" >/dev/null 2>&1
+	run -0 hdpgp-key prefer "$EVE2_FPR" bob@Example.ORG
+	assert_output "hdpgp-key: bob@Example.ORG: $EVE2_FPR serves it"
+	run -0 hdpgp-key check
+	run -0 hdpgp-key show bob@example.org
+	assert_line "address      bob@example.org serves (preferred)"
+	assert_line "address      bob@example.org standby, served by $EVE2_FPR"
+	run -0 enc_to bob@example.org
+	assert_output "$(enc_subkey "$KEYS/eve2.pub.asc")"
+	run -0 log_of key-prefer
+	jq -e '.result == "success" and .keys == "'"$EVE2_FPR"'"' <<<"$output"
+	# and back: the other key is then refused, never a silent fallback
+	run -0 hdpgp-key -q prefer "$BOB_FPR" bob@example.org
+	run -0 hdpgp-key list
+	assert_line --regexp "^$BOB_FPR .* bob@example.org\(preferred\)$"
+	run -0 enc_to bob@example.org
+	assert_output "${BOB_SUB_FPR: -16}"
+	# a key without the address, a bad address, a missing key
+	run -65 hdpgp-key prefer "$EVE2_FPR" other@example.org
+	assert_output "hdpgp-key: $EVE2_FPR: the key has no valid user ID for other@example.org"
+	run -64 hdpgp-key prefer "$EVE2_FPR" 'not an address'
+	run -66 hdpgp-key prefer "$ALICE_FPR" bob@example.org
+	run -64 hdpgp-key prefer "$EVE2_FPR"
+	# --replace takes the address at import
+	run -0 hdpgp-key import --replace "$KEYS/eve3.pub.asc"
+	assert_line "$EVE3_FPR serves       bob@example.org (preferred)"
+	run -0 hdpgp-key check
+	run -0 enc_to bob@example.org
+	assert_output "$(enc_subkey "$KEYS/eve3.pub.asc")"
+	run -0 log_of key-prefer
+	assert_line --partial "import --replace"
+	run -64 hdpgp-key list --replace
+}
+
+@test "rollover: a key the old one certified, and a new subkey, take over silently" {
+	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
+	run -0 hdpgp-key import "$KEYS/bobnext.pub.asc"
+	assert_line "$BOBNEXT_FPR serves       bob@example.org"
+	run -0 hdpgp-key check
+	run -0 log_of key-rollover
+	jq -e '.keys == "'"$BOBNEXT_FPR $BOB_FPR"'"' <<<"$output"
+	run -0 enc_to bob@example.org
+	assert_output "$(enc_subkey "$KEYS/bobnext.pub.asc")"
+	# an explicit choice of the old key passes on to the one it certified
+	hdpgp-key delete "$BOBNEXT_FPR" 2>/dev/null
+	hdpgp-key -q prefer "$BOB_FPR" bob@example.org
+	hdpgp-key import "$KEYS/bobnext.pub.asc" >/dev/null
+	run -0 hdpgp-key show "$BOBNEXT_FPR"
+	assert_line "address      bob@example.org serves (preferred)"
+	# the same key with a new encryption subkey
+	hdpgp-key delete "$BOBNEXT_FPR" 2>/dev/null
+	run -0 hdpgp-key import "$KEYS/bobsub.pub.asc"
+	assert_line "$BOB_FPR updated      pub Bob Customer (INSECURE test key) <bob@example.org>"
+	run -0 hdpgp-key check
+	run -0 enc_to bob@example.org
+	assert_output "${BOBSUB_SUB_FPR: -16}"
+}
+
+@test "the conflict ends when the held key is deleted; old states select as before" {
+	hdpgp-key import "$KEYS/bob.pub.asc" "$KEYS/eve2.pub.asc" >/dev/null 2>&1
+	run -1 hdpgp-key check
+	hdpgp-key delete "$EVE2_FPR" 2>/dev/null
+	run -0 hdpgp-key check
+	# a state an older hdpgp wrote has no ranking records: newest wins
+	hdpgp-key import "$KEYS/dup-old.pub.asc" "$KEYS/dup-new.pub.asc" >/dev/null 2>&1
+	run -1 hdpgp-key check
+	tdbtool "$HDPGP_HOME/state.tdb" delete held:dup@example.org
+	run -0 hdpgp-key check
+	run -0 enc_to dup@example.org
+	assert_output "$(enc_subkey "$KEYS/dup-new.pub.asc")"
+}
+
+# --- issue 10, item 2: certificate flooding ---
+
+@test "flooding: certifications by keys not in the store are dropped and counted" {
+	"$KEYS/flood" 3000 <"$KEYS/bob.pub.gpg" >"$HD/flood.gpg"
+	[ "$(stat -c %s "$HD/flood.gpg")" -gt 300000 ]
+	run -0 --separate-stderr hdpgp-key import "$HD/flood.gpg"
+	assert_line "$BOB_FPR imported     pub Bob Customer (INSECURE test key) <bob@example.org>"
+	[ "$stderr" = "hdpgp-key: $BOB_FPR: 3000 signatures by keys not in the store dropped" ]
+	# stock gpg finds the self-signatures alone, and a small keyring
+	run -0 bash -c "gpg --homedir '$HDPGP_HOME/gnupg' --batch --with-colons --list-sigs '$BOB_FPR' | grep -c '^sig'"
+	assert_output 2
+	[ "$(stat -c %s "$HDPGP_HOME/gnupg/pubring.kbx")" -lt 10000 ]
+	# again, over the clean key, and in JSON
+	run -0 hdpgp-key -j import "$HD/flood.gpg"
+	jq -e '.[0].result == "unchanged" and .[0].signatures_dropped == 3000' <<<"$output"
+	# armored, and a secret key: the same
+	sgpg --import "$KEYS/alice.sec.asc" 2>/dev/null
+	sgpg --passphrase-file "$HD/alice.pass" --export-secret-keys "$ALICE_FPR" |
+	    "$KEYS/flood" 200 | sgpg --enarmor >"$HD/aflood.asc"
+	sed -i 's/ARMORED FILE/PRIVATE KEY BLOCK/' "$HD/aflood.asc"
+	run -0 --separate-stderr hdpgp-key --passphrase-file "$HD/alice.pass" import "$HD/aflood.asc"
+	assert_line --partial "$ALICE_FPR imported     sec"
+	[[ $stderr == *"$ALICE_FPR: 200 signatures by keys not in the store dropped"* ]]
+	# a certification by a key of the store is kept: the rollover test
+	# depends on it
+	hdpgp-key import "$KEYS/bobnext.pub.asc" >/dev/null
+	run -0 bash -c "gpg --homedir '$HDPGP_HOME/gnupg' --batch --with-colons --list-sigs '$BOBNEXT_FPR' | grep -c '^sig:.*:${BOB_FPR: -16}:'"
+	assert_output 1
+}
+
+# --- issue 10, item 3: revocation certificates on their own ---
+
+@test "revocation certificates: gpg's openpgp-revocs.d, --gen-revoke, sq revoke" {
+	hdpgp-key import "$KEYS/eve2.pub.asc" "$KEYS/eve3.pub.asc" "$KEYS/evelong.pub.asc" >/dev/null 2>&1
+	# the file gpg keeps, colon and all
+	head -c 1 <(grep -- '-----BEGIN' "$KEYS/eve2.rev") | grep -q :
+	run -0 hdpgp-key import "$KEYS/eve2.rev"
+	assert_output "$EVE2_FPR revoked      pub Bob Customer (INSECURE test key) <bob@example.org>
+$EVE2_FPR standby      bob@example.org (served by no usable key)
+$EVE2_FPR standby      eve@example.net (served by no usable key)"
+	run -0 hdpgp-key list "$EVE2_FPR"
+	assert_output --regexp "^$EVE2_FPR pub revoked "
+	run -0 --separate-stderr hdpgp-key import "$KEYS/eve2.rev"
+	assert_line --partial "$EVE2_FPR unchanged"
+	# --gen-revoke output, on stdin, in JSON
+	run -0 --separate-stderr hdpgp-key -j import <"$KEYS/eve3.rev.asc"
+	jq -e '.[0].fingerprint == "'"$EVE3_FPR"'" and .[0].result == "revoked"' <<<"$output"
+	# the primary key and its revocation alone
+	run -0 hdpgp-key import "$KEYS/evelong.sqrev.asc"
+	assert_line --partial "$EVELONG_FPR revoked "
+	# stock gpg agrees
+	run -0 hgpg --list-keys "$EVE2_FPR" "$EVE3_FPR" "$EVELONG_FPR"
+	[ "$(grep -c '^pub:r:' <<<"$output")" = 3 ]
+	run -69 enc_to eve@example.net
+	run -0 log_of key-import
+	assert_line --partial "\"keys\":\"$EVE3_FPR\""
+}
+
+@test "revocation certificates: for a key not in the store, or broken, a clear error" {
+	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
+	run -65 hdpgp-key import "$KEYS/eve2.rev"
+	assert_output "hdpgp-key: $KEYS/eve2.rev: revocation certificate for key $EVE2_FPR, which is not in the store"
+	run -65 hdpgp-key import <"$KEYS/eve3.rev.asc"
+	assert_output --regexp "^hdpgp-key: stdin: revocation certificate for key [0-9A-F]{16,40}, which is not in the store$"
+	run -0 log_of key-import
+	assert_line --partial '"result":"failed"'
+	# a revocation that does not verify changes nothing
+	hdpgp-key import "$KEYS/eve2.pub.asc" >/dev/null 2>&1
+	sgpg --dearmor <"$KEYS/eve3.rev.asc" >"$HD/rev.gpg" 2>/dev/null ||
+	    sed 's/^://' "$KEYS/eve3.rev.asc" | sgpg --dearmor >"$HD/rev.gpg"
+	python3 - "$HD/rev.gpg" "$EVE2_FPR" <<-'PY'
+	import sys
+	p, fpr = sys.argv[1], bytes.fromhex(sys.argv[2])
+	d = bytearray(open(p, "rb").read())
+	i = d.find(b"\x21\x04")        # issuer fingerprint subpacket
+	d[i + 2:i + 22] = fpr
+	j = d.find(b"\x09\x10")        # issuer key ID subpacket
+	if j > 0:
+	    d[j + 2:j + 10] = fpr[-8:]
+	open(p, "wb").write(d)
+	PY
+	run -65 hdpgp-key import "$HD/rev.gpg"
+	assert_output "hdpgp-key: $HD/rev.gpg: $EVE2_FPR: the revocation certificate does not verify"
+	run -0 hdpgp-key list "$EVE2_FPR"
+	assert_output --regexp "^$EVE2_FPR pub valid "
+	# a signature that is not a key revocation is no key
+	sgpg --import "$KEYS/bob.sec.asc" 2>/dev/null
+	echo hi | sgpg --passphrase-file "$HD/bob.pass" -u "$BOB_FPR" --detach-sign >"$HD/sig.gpg"
+	run -65 hdpgp-key import "$HD/sig.gpg"
+	assert_output "hdpgp-key: $HD/sig.gpg: no OpenPGP key found in the input"
+}
+
+# --- issue 10, item 5: failures are logged with what they concern ---
+
+@test "a secret-key import with a wrong passphrase leaves a log record" {
+	run -65 hdpgp-key --passphrase-file "$HD/wrong.pass" import "$KEYS/alice.sec.asc"
+	run -0 log_of key-import
+	jq -e '.result == "failed" and .keys == "'"$ALICE_FPR"'"
+	    and .comment == "'"$ALICE_FPR"': passphrase is invalid"' <<<"$output"
+	run -65 notty hdpgp-key import "$KEYS/bob.sec.asc"
+	run -0 hdpgp-log --failed -n 1
+	assert_output --partial "keys=$BOB_FPR"
+	assert_output --partial "passphrase required"
 }

@@ -662,6 +662,29 @@ $NO_ENC"
 	jq -e '.sign.success == false and .signatures[0].from_match == "no"' <<<"$output"
 }
 
+@test "verify #12: a key held back from the From address does not match it (issue 10)" {
+	. "$KEYS/takeover.env"
+	hdpgp-key import "$KEYS/bob.pub.asc" "$KEYS/eve2.pub.asc" >/dev/null 2>&1
+	sgpg --import "$KEYS/bob.sec.asc" 2>/dev/null
+	sgpg --passphrase "$EVE_PASS" --import "$KEYS/eve2.sec.asc" 2>/dev/null
+	eve_sign() { sgpg --passphrase "$EVE_PASS" -u "$EVE2_FPR" "$@"; }
+	# eve's second user ID says bob; the store gave bob's address to bob
+	mksigned "$HD/msg" eve_sign "Bob <bob@example.org>"
+	run -3 hdpgp-verify -c "$HD/msg"
+	assert_line -n 0 --regexp "^X-Hdpgp-Signature: good; signer=$EVE2_FPR; .* from-match=no; coverage=full$"
+	mksigned "$HD/bob" bob_sign "Bob <bob@example.org>"
+	run -0 hdpgp-verify -c "$HD/bob"
+	assert_line -n 0 --partial "from-match=yes;"
+	# once the administrator prefers eve's key, it speaks for bob
+	hdpgp-key -q prefer "$EVE2_FPR" bob@example.org
+	run -0 hdpgp-verify -c "$HD/msg"
+	assert_line -n 0 --partial "from-match=yes;"
+	# bob's key, not held back, still carries the address after a rollover
+	hdpgp-key import "$KEYS/bobnext.pub.asc" >/dev/null 2>&1
+	run -0 hdpgp-verify -c "$HD/bob"
+	assert_line -n 0 --partial "from-match=yes;"
+}
+
 @test "verify #13: From display name with an address, several From, no From, Sender" {
 	alice_setup
 	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null 2>&1
