@@ -390,6 +390,20 @@ store_record(struct hd_state *st, const char *rkey, const char *val)
 	return hd_state_store(st, rkey, val, strlen(val));
 }
 
+/* The record "prefix:name" set to value, or removed when value is NULL. */
+static int
+set_record(struct hd_state *st, const char *prefix, const char *name,
+    const char *value)
+{
+	char *rkey = g_strdup_printf("%s:%s", prefix, name);
+	int rc;
+
+	rc = value != NULL ? store_record(st, rkey, value) :
+	    hd_state_delete(st, rkey);
+	g_free(rkey);
+	return rc;
+}
+
 /* Add or remove one fingerprint in a list record. */
 static int
 list_edit(struct hd_state *st, const char *rkey, const char *fpr, int add)
@@ -551,14 +565,7 @@ hd_addr_preferred(struct hd_state *st, const char *addr)
 static int
 set_preferred(struct hd_state *st, const char *addr, const char *fpr)
 {
-	char *rkey;
-	int rc;
-
-	rkey = g_strdup_printf("prefer:%s", addr);
-	rc = fpr != NULL ? store_record(st, rkey, fpr) :
-	    hd_state_delete(st, rkey);
-	g_free(rkey);
-	return rc;
+	return set_record(st, "prefer", addr, fpr);
 }
 
 /* Does key k have a valid user ID for addr? */
@@ -977,14 +984,7 @@ hd_key_passphrase(struct hd_state *st, const char *fpr, char **pass)
 static int
 store_pass(struct hd_state *st, const char *fpr, const char *pass)
 {
-	char *rkey;
-	int rc;
-
-	rkey = g_strdup_printf("pass:%s", fpr);
-	rc = pass != NULL ? store_record(st, rkey, pass) :
-	    hd_state_delete(st, rkey);
-	g_free(rkey);
-	return rc;
+	return set_record(st, "pass", fpr, pass);
 }
 
 static void
