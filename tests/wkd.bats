@@ -104,7 +104,7 @@ start_server() {
 stop_server() {
 	if [ -n "$SERVER" ]; then
 		kill "$SERVER" 2>/dev/null
-		wait "$SERVER" 2>/dev/null
+		wait "$SERVER" 2>/dev/null || :
 		SERVER=
 	fi
 }
@@ -361,4 +361,133 @@ requests() {
 	run -0 --separate-stderr hdpgp-key "${NET[@]}" locate dave@example.org
 	assert_output "$MALLORY conflict  wkd       dave@example.org"
 	run -1 hdpgp-key check
+}
+
+# A copy of the customers' GnuPG home, to change their keys in.
+cgpg() {
+	[ -d "$HD/cg" ] || cp -a "$F/gpg" "$HD/cg"
+	gpg --homedir "$HD/cg" --batch --no-tty --pinentry-mode loopback \
+	    --passphrase '' "$@"
+}
+
+@test "refresh: a new expiry date and a revocation published are picked up" {
+	wks_install "$F/erin.gpg" erin@example.net direct
+	vks_put frank@example.com "$F/frank.gpg" "$FRANK"
+	start_server
+	run -0 hdpgp-key "${NET[@]}" locate erin@example.net frank@example.com
+	run -0 hdpgp-key -j show "$ERIN"
+	local before=$output
+	# nothing new: unchanged, and the summary line
+	run -0 --separate-stderr hdpgp-key "${NET[@]}" refresh
+	assert_line -n 0 "$ERIN unchanged wkd       erin@example.net"
+	assert_line -n 1 "$FRANK unchanged keyserver frank@example.com"
+	assert_line -n 2 "refreshed 2, updated 0, revoked 0, failed 0"
+	assert_equal "$stderr" ""
+	# erin moves her expiry date; frank revokes his key
+	cgpg --quick-set-expire "$ERIN" 5y 2>/dev/null
+	cgpg --quick-set-expire "$ERIN" 5y '*' 2>/dev/null
+	cgpg --export "$ERIN" >"$HD/erin2.gpg"
+	wks_install "$HD/erin2.gpg" erin@example.net direct
+	sed 's/^:-----/-----/' "$HD/cg/openpgp-revocs.d/$FRANK.rev" | cgpg --import 2>/dev/null
+	cgpg --export "$FRANK" >"$HD/frank2.gpg"
+	gpgconf --homedir "$HD/cg" --kill gpg-agent
+	vks_put frank@example.com "$HD/frank2.gpg" "$FRANK"
+	run -0 --separate-stderr hdpgp-key "${NET[@]}" refresh
+	assert_line -n 0 "$ERIN updated   wkd       erin@example.net"
+	assert_line -n 1 "$FRANK revoked   keyserver frank@example.com"
+	assert_line -n 2 "refreshed 2, updated 1, revoked 1, failed 0"
+	run -0 requests
+	assert_line "keys.example.com /vks/v1/by-fingerprint/$FRANK"
+	run -0 hdpgp-key -j show "$ERIN"
+	refute_output "$before"
+	assert_output --regexp '"expires" ?: ?"203[0-9]-'
+	# the revocation takes effect at once: no encryption to frank
+	run -0 hdpgp-key show "$FRANK"
+	assert_line "status       revoked"
+	run -69 hdpgp-encrypt -r frank@example.com < <(mkmail utf8)
+	# --older-than: both were seen just now
+	run -0 hdpgp-key "${NET[@]}" refresh --older-than 1d
+	assert_output "refreshed 0, updated 0, revoked 0, failed 0"
+}
+
+@test "refresh: nothing changes when the server is down (75); pinned keys only with --all" {
+	wks_install "$F/erin.gpg" erin@example.net direct
+	start_server
+	run -0 hdpgp-key "${NET[@]}" locate erin@example.net
+	hdpgp-key import "$F/gina.gpg" >/dev/null 2>&1
+	stop_server
+	run -0 hdpgp-key -j list
+	local before=$output
+	run -75 --separate-stderr hdpgp-key "${NET[@]}" refresh
+	assert_line -n 0 "$ERIN failed    -         erin@example.net"
+	assert_line -n 1 "refreshed 0, updated 0, revoked 0, failed 1"
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_regex "$stderr" "^hdpgp-key: erin@example.net: failed: https://example.net/"
+	run -0 hdpgp-key -j list
+	assert_equal "$output" "$before"
+	# gina's key was imported from a file: pinned, asked for only with
+	# --all, from the keyserver by fingerprint
+	hkp_put "0x$GINA" "$F/gina.gpg"
+	start_server
+	run -0 hdpgp-key "${NET[@]}" refresh "$GINA"
+	assert_output "$GINA pinned    store     $GINA
+refreshed 0, updated 0, revoked 0, failed 0"
+	run -0 hdpgp-key "${NET[@]}" refresh --all "$GINA"
+	assert_line -n 0 "$GINA unchanged keyserver $GINA"
+	run -0 requests
+	assert_line "keys.example.com /vks/v1/by-fingerprint/$GINA"
+	assert_line "keys.example.com /pks/lookup?op=get&options=mr&search=0x$GINA"
+	# still pinned: a refresh does not make it a network key
+	run -0 hdpgp-key show "$GINA"
+	assert_line --regexp "^origin +file .* pinned$"
+}
+
+@test "publish --wkd: the tree gpg-wks-client --install-key makes, found again by locate" {
+	local fpr f rel
+	fpr=$(hdpgp-key --passphrase-file "$HD/alice.pass" generate support@example.org --name "Support (INSECURE test key)")
+	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null 2>&1
+	hdpgp-key import "$F/erin.gpg" >/dev/null 2>&1
+	run -0 hdpgp-key show "$fpr"
+	assert_line --regexp "^origin +generated .* pinned$"
+	umask 077
+	run -0 --separate-stderr hdpgp-key publish --wkd "$HD/pub"
+	# the secret keys only, one file an address
+	assert_output "$HD/pub/.well-known/openpgpkey/example.com/hu/$("$WKS" --print-wkd-hash alice@example.com | cut -d' ' -f1)
+$HD/pub/.well-known/openpgpkey/example.org/hu/$("$WKS" --print-wkd-hash support@example.org | cut -d' ' -f1)"
+	# GnuPG's own tree for the same keys
+	mkdir -p "$HD/wks"
+	hdpgp-key export --binary "$fpr" >"$HD/support.gpg"
+	hdpgp-key export --binary "$ALICE_FPR" >"$HD/alice.gpg"
+	GNUPGHOME=$F/gpg "$WKS" -C "$HD/wks" --install-key "$HD/support.gpg" support@example.org 2>/dev/null
+	GNUPGHOME=$F/gpg "$WKS" -C "$HD/wks" --install-key "$HD/alice.gpg" alice@example.com 2>/dev/null
+	assert_equal "$(cd "$HD/pub/.well-known/openpgpkey" && find . -type f | sort)" \
+	    "$(cd "$HD/wks" && find . -type f | sort)"
+	for f in $(cd "$HD/wks" && find . -path '*/hu/*' -type f); do
+		run -0 gpg --with-colons --show-keys "$HD/pub/.well-known/openpgpkey/$f"
+		local ours=$output
+		run -0 gpg --with-colons --show-keys "$HD/wks/$f"
+		assert_equal "$(grep -E '^(fpr|uid)' <<<"$ours" | cut -d: -f1,10)" \
+		    "$(grep -E '^(fpr|uid)' <<<"$output" | cut -d: -f1,10)"
+		assert_equal "$(grep -c '^uid' <<<"$ours")" 1
+	done
+	# 0644 whatever the umask, and the same bytes when run again
+	run -0 find "$HD/pub" -type f ! -perm 0644
+	assert_output ""
+	cp -a "$HD/pub" "$HD/pub.1"
+	run -0 hdpgp-key -q publish --wkd "$HD/pub"
+	assert_output ""
+	diff -r "$HD/pub" "$HD/pub.1"
+	# direct: one domain only
+	run -64 --separate-stderr hdpgp-key publish --wkd "$HD/direct" --method direct
+	assert_regex "$stderr" "the direct method serves one domain"
+	run -0 hdpgp-key publish --wkd "$HD/direct" --method direct --domain example.org "$fpr"
+	assert_output "$HD/direct/.well-known/openpgpkey/hu/$("$WKS" --print-wkd-hash support@example.org | cut -d' ' -f1)"
+	[ -f "$HD/direct/.well-known/openpgpkey/policy" ]
+	# served as it is, found again by locate in a fresh state
+	mkdir -p "$W/openpgpkey.example.org"
+	cp -R "$HD/pub/.well-known" "$W/openpgpkey.example.org/"
+	start_server
+	run -0 hdpgp-key -d "$HD/fresh" "${NET[@]}" locate support@example.org
+	assert_output "$fpr imported  wkd       support@example.org"
+	gpgconf --homedir "$HD/fresh/gnupg" --kill gpg-agent
 }
