@@ -173,6 +173,7 @@ hd_http_get(const struct hd_net *net, const char *url, size_t max,
 	}
 	curl_easy_cleanup(c);
 	curl_slist_free_all(res);
+	curl_global_cleanup();
 	if (rc == 0) {
 		*len = s.buf->len;
 		*body = g_string_free(s.buf, FALSE);
