@@ -56,9 +56,14 @@ uid_filter(char **addrs)
 	GString *s = g_string_new("keep-uid=");
 	size_t i;
 
-	for (i = 0; addrs[i] != NULL; i++)
+	/* gpg's mbox is in lower case. */
+	for (i = 0; addrs[i] != NULL; i++) {
+		char *low = g_ascii_strdown(addrs[i], -1);
+
 		g_string_append_printf(s, "%smbox = %s", i ? " || " : "",
-		    addrs[i]);
+		    low);
+		g_free(low);
+	}
 	return g_string_free(s, FALSE);
 }
 
@@ -87,17 +92,26 @@ clean(struct hd_state *st, const char *buf, size_t len, char **addrs,
 		rc = hd_error_set(e, EX_DATAERR, "no key with a user ID for %s "
 		    "in the answer", addrs[0]);
 	for (i = 0; rc == 0 && i < ks.n; i++) {
-		int ok = 0;
+		int ok = 0, other = 0;
 
 		if (want != NULL && strcmp(ks.key[i].fpr, want) != 0)
 			continue;
-		for (j = 0; j < ks.key[i].nuid; j++)
+		/*
+		 * What the filter kept, checked again: every user ID one of
+		 * addrs (an address holding "||" must not widen the filter).
+		 */
+		for (j = 0; j < ks.key[i].nuid; j++) {
+			int hit = 0;
+
 			for (k = 0; addrs[k] != NULL; k++)
 				if (ks.key[i].uid[j].email != NULL &&
 				    g_ascii_strcasecmp(ks.key[i].uid[j].email,
 				    addrs[k]) == 0)
-					ok = 1;
-		if (!ok)
+					hit = 1;
+			ok |= hit;
+			other |= !hit;
+		}
+		if (!ok || other)
 			continue;
 		if ((rc = hd_gpg_export(sg, ks.key[i].fpr, 0, 1, &min, &mlen,
 		    e)) != 0)

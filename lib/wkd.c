@@ -155,12 +155,15 @@ address_keys(struct hd_state *st, struct hd_gpg *sg, const char *addr,
 {
 	struct hd_keyset ks = { 0 };
 	enum hd_import_how *how = NULL;
-	char *filter, *buf, *min;
+	char *filter, *buf, *min, *low;
 	size_t len, mlen;
 	guint i;
 	int rc = 0;
 
-	filter = g_strdup_printf("keep-uid=mbox = %s", addr);
+	/* gpg's mbox is in lower case. */
+	low = g_ascii_strdown(addr, -1);
+	filter = g_strdup_printf("keep-uid=mbox = %s", low);
+	g_free(low);
 	rc = hd_gpg_set_import(sg, filter, NULL, NULL, e);
 	for (i = 0; rc == 0 && i < fprs->len; i++) {
 		const char *fpr = fprs->pdata[i];

@@ -88,6 +88,7 @@ teardown() {
 }
 
 start_server() {
+	[ "$(id -u)" -eq 0 ] || skip "port 443 needs root (CI runs as root)"
 	rm -f "$W/ready"
 	python3 "$HDPGP_SRCDIR/tests/wkdserver.py" serve "$W" "$F/srv.pem" \
 	    "$F/srv.key" 443 3>&- &
@@ -232,6 +233,7 @@ requests() {
 	assert_output -- "- failed    -         dave@example.org"
 	assert_regex "$stderr" "^hdpgp-key: dave@example.org: failed: .*Could(n't| not) connect"
 	[ "$SECONDS" -lt 10 ]
+	[ "$(id -u)" -eq 0 ] || skip "port 443 needs root (CI runs as root)"
 	READY=$HD/hang.ready python3 "$HDPGP_SRCDIR/tests/wkdserver.py" hang 443 3>&- &
 	SERVER=$!
 	for i in $(seq 600); do [ -s "$HD/hang.ready" ] && break; sleep 0.1; done
@@ -497,4 +499,22 @@ $HD/pub/.well-known/openpgpkey/example.org/hu/$("$WKS" --print-wkd-hash support@
 	run -0 hdpgp-key -d "$HD/fresh" "${NET[@]}" locate support@example.org
 	assert_output "$fpr imported  wkd       support@example.org"
 	gpgconf --homedir "$HD/fresh/gnupg" --kill gpg-agent
+}
+
+@test "locate: capitals in the address's local part still find and keep its user ID" {
+	local up=$HD/up.gpg f
+	cgpg --quick-add-uid "$ERIN" "Erin <Erin.Up@example.net>" 2>/dev/null
+	cgpg --export "$ERIN" >"$up"
+	gpgconf --homedir "$HD/cg" --kill gpg-agent
+	f=$(wkd_file Erin.Up@example.net advanced)
+	mkdir -p "${f%/*}"
+	cp "$up" "$f"
+	start_server
+	run -0 hdpgp-key "${NET[@]}" locate Erin.Up@example.net
+	assert_output "$ERIN imported  wkd       Erin.Up@example.net"
+	run -0 hgpg --list-keys "$ERIN"
+	assert_output --partial "Erin <Erin.Up@example.net>"
+	refute_output --partial "erin@example.net"
+	run -0 requests
+	assert_line --partial "?l=Erin.Up"
 }
