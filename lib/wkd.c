@@ -106,17 +106,17 @@ put_file(const char *path, const char *buf, size_t len, struct hd_error *e)
 
 	dir = g_path_get_dirname(path);
 	if (g_mkdir_with_parents(dir, 0755) != 0)
-		rc = hd_error_set(e, EX_CANTCREAT, "%s: %s", dir,
+		rc = hd_error_set(e, EX_IOERR, "%s: %s", dir,
 		    strerror(errno));
 	else if (g_file_get_contents(path, &old, &oldlen, NULL) &&
 	    oldlen == len && memcmp(old, buf, len) == 0)
 		rc = 0;		/* idempotent: not even the mtime moves */
 	else if (!g_file_set_contents_full(path, buf, len,
 	    G_FILE_SET_CONTENTS_CONSISTENT, 0644, &ge)) {
-		rc = hd_error_set(e, EX_CANTCREAT, "%s", ge->message);
+		rc = hd_error_set(e, EX_IOERR, "%s", ge->message);
 		g_error_free(ge);
 	} else if (g_chmod(path, 0644) != 0)	/* the umask had its say */
-		rc = hd_error_set(e, EX_CANTCREAT, "%s: %s", path,
+		rc = hd_error_set(e, EX_IOERR, "%s: %s", path,
 		    strerror(errno));
 	g_free(old);
 	g_free(dir);
