@@ -25,6 +25,16 @@ enum {
 	OPT_NONE,
 	OPT_DAYS,
 	OPT_REPLACE,
+	OPT_FORCE,
+	OPT_ALL,
+	OPT_OLDER,
+	OPT_KEYSERVER,
+	OPT_CAFILE,
+	OPT_RESOLVE,
+	OPT_TIMEOUT,
+	OPT_WKD,
+	OPT_DOMAIN,
+	OPT_METHOD,
 };
 
 static const struct option longopts[] = {
@@ -44,6 +54,16 @@ static const struct option longopts[] = {
 	{ "none", no_argument, NULL, OPT_NONE },
 	{ "days", required_argument, NULL, OPT_DAYS },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "older-than", required_argument, NULL, OPT_OLDER },
+	{ "keyserver", required_argument, NULL, OPT_KEYSERVER },
+	{ "ca-file", required_argument, NULL, OPT_CAFILE },
+	{ "resolve", required_argument, NULL, OPT_RESOLVE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "wkd", required_argument, NULL, OPT_WKD },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "method", required_argument, NULL, OPT_METHOD },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -62,8 +82,12 @@ static struct {
 	int		 none;
 	const char	*days;
 	int		 replace;
+	struct hd_net	 net;
+	const char	*wkd;
+	const char	*domain;
+	int		 direct;
 	unsigned	 seen;		/* command options given, by bit */
-} opt = { .passfd = -1 };
+} opt = { .passfd = -1, .net = { .timeout = HD_TIMEOUT } };
 
 #define BIT(o)	(1u << ((o) - OPT_ALIAS))
 
@@ -95,7 +119,15 @@ usage(int status)
 	    "       passwd key\n"
 	    "       alias key domain | alias key --none\n"
 	    "       prefer key address\n"
-	    "       check [--days n]\n", getprogname());
+	    "       check [--days n]\n"
+	    "       locate [--force] [network option ...] address ...\n"
+	    "       refresh [--older-than period] [--all] [network option ...]\n"
+	    "           [address | key ...]\n"
+	    "       publish --wkd dir [--domain domain] "
+	    "[--method advanced | direct] [key ...]\n"
+	    "network options: [--keyserver url] [--ca-file file] "
+	    "[--resolve host:port:address]\n"
+	    "           [--timeout seconds]\n", getprogname());
 	exit(status);
 }
 
@@ -231,6 +263,11 @@ print_show(const struct hd_key *k, time_t now)
 	    sizeof(x)));
 	printf("alias        %s\n", k->alias != NULL ? k->alias : "-");
 	printf("passphrase   %s\n", k->has_pass ? "stored" : "not stored");
+	if (k->origin != NULL) {
+		safe = hd_origin_text(k->origin);
+		printf("origin       %s\n", safe);
+		free(safe);
+	}
 	for (i = 0; i < k->nuid; i++) {
 		safe = hd_sanitize(k->uid[i].uid);
 		printf("uid          %s%s\n", safe,
@@ -587,6 +624,96 @@ cmd_prefer(struct hd_state *st, int argc, char **argv)
 	return 0;
 }
 
+/* One line a lookup; the reason for each failure once, on stderr. */
+static int
+print_found(struct hd_found_keys *f, int rc, int summary)
+{
+	size_t i, updated = 0, revoked = 0, failed = 0, refreshed = 0;
+
+	for (i = 0; i < f->n; i++) {
+		const struct hd_found_key *x = &f->item[i];
+		const char *what = x->address != NULL ? x->address : x->fpr;
+		char *safe = hd_sanitize(what);
+
+		if (x->status != 0)
+			warnx("%s: %s: %s", safe, x->result, x->why);
+		else if (strcmp(x->result, "conflict") == 0)
+			warnx("%s: warning: %s held back, another key serves "
+			    "it: see hdpgp-key check", safe, x->fpr);
+		if (!opt.json && !opt.quiet)
+			printf("%s %-9s %-9s %s\n", *x->fpr ? x->fpr : "-",
+			    x->result, x->source, safe);
+		free(safe);
+		if (x->status != 0)
+			failed++;
+		else if (strcmp(x->source, "store") != 0)
+			refreshed++;
+		if (strcmp(x->result, "updated") == 0)
+			updated++;
+		else if (strcmp(x->result, "revoked") == 0)
+			revoked++;
+	}
+	if (opt.json)
+		print_json(hd_found_json(f));
+	else if (summary && !opt.quiet)
+		printf("refreshed %zu, updated %zu, revoked %zu, failed %zu\n",
+		    refreshed, updated, revoked, failed);
+	hd_found_keys_free(f);
+	return rc;
+}
+
+static int
+cmd_locate(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_found_keys f;
+	struct hd_error e;
+	int rc;
+
+	if (argc < 1)
+		usage(EX_USAGE);
+	rc = hd_key_locate(st, &opt.net, argv, argc, &f, &e);
+	return print_found(&f, rc, 0);
+}
+
+static int
+cmd_refresh(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_found_keys f;
+	struct hd_error e;
+	int rc;
+
+	if ((rc = hd_key_refresh(st, &opt.net, argv, argc, &f, &e)) != 0 &&
+	    f.n == 0)
+		errx(rc, "%s", e.text);
+	return print_found(&f, rc, 1);
+}
+
+static int
+cmd_publish(struct hd_state *st, int argc, char **argv)
+{
+	struct hd_error e;
+	char **written;
+	size_t i;
+	int rc;
+
+	if (opt.wkd == NULL)
+		usage(EX_USAGE);
+	rc = hd_wkd_publish(st, opt.wkd, opt.domain, !opt.direct, argv, argc,
+	    &written, &e);
+	for (i = 0; written != NULL && written[i] != NULL; i++) {
+		if (!opt.quiet)
+			printf("%s\n", written[i]);
+		free(written[i]);
+	}
+	free(written);
+	if (rc != 0)
+		errx(rc, "%s", e.text);
+	return 0;
+}
+
+#define NETOPTS	(BIT(OPT_KEYSERVER) | BIT(OPT_CAFILE) | BIT(OPT_RESOLVE) | \
+	BIT(OPT_TIMEOUT))
+
 static const struct {
 	const char	*name;
 	int		 create;	/* writes: make the state if missing */
@@ -604,6 +731,10 @@ static const struct {
 	{ "alias", 1, BIT(OPT_NONE), cmd_alias },
 	{ "prefer", 1, 0, cmd_prefer },
 	{ "check", 0, BIT(OPT_DAYS), cmd_check },
+	{ "locate", 1, BIT(OPT_FORCE) | NETOPTS, cmd_locate },
+	{ "refresh", 1, BIT(OPT_ALL) | BIT(OPT_OLDER) | NETOPTS, cmd_refresh },
+	{ "publish", 0, BIT(OPT_WKD) | BIT(OPT_DOMAIN) | BIT(OPT_METHOD),
+	    cmd_publish },
 };
 
 int
@@ -612,6 +743,7 @@ main(int argc, char *argv[])
 	struct hd_state *st;
 	struct hd_error e;
 	const char *errstr;
+	char *p;
 	size_t i;
 	int ch, rc;
 
@@ -669,6 +801,59 @@ main(int argc, char *argv[])
 			break;
 		case OPT_REPLACE:
 			opt.replace = 1;
+			break;
+		case OPT_FORCE:
+			opt.net.force = 1;
+			break;
+		case OPT_ALL:
+			opt.net.all = 1;
+			break;
+		case OPT_OLDER:
+			if (hd_parse_period(optarg, &opt.net.older) != 0 ||
+			    opt.net.older <= 0)
+				errx(EX_USAGE, "--older-than %s: not a period "
+				    "(N, Nd, Nw, Nm or Ny)", optarg);
+			break;
+		case OPT_KEYSERVER:
+			if ((p = hd_http_base(optarg)) == NULL)
+				errx(EX_USAGE, "--keyserver %s: not an "
+				    "https:// or hkps:// URL", optarg);
+			free(p);
+			opt.net.keyserver = optarg;
+			break;
+		case OPT_CAFILE:
+			if (access(optarg, R_OK) != 0)
+				err(EX_NOINPUT, "%s", optarg);
+			opt.net.cafile = optarg;
+			break;
+		case OPT_RESOLVE:
+			if (!hd_http_resolve_ok(optarg))
+				errx(EX_USAGE, "--resolve %s: not "
+				    "host:port:address", optarg);
+			opt.net.resolve = reallocarray(opt.net.resolve,
+			    opt.net.nresolve + 1, sizeof(char *));
+			if (opt.net.resolve == NULL)
+				err(EX_TEMPFAIL, "reallocarray");
+			opt.net.resolve[opt.net.nresolve++] = optarg;
+			break;
+		case OPT_TIMEOUT:
+			opt.net.timeout = strtonum(optarg, 1, 3600, &errstr);
+			if (errstr != NULL)
+				errx(EX_USAGE, "--timeout %s: %s", optarg,
+				    errstr);
+			break;
+		case OPT_WKD:
+			opt.wkd = optarg;
+			break;
+		case OPT_DOMAIN:
+			opt.domain = optarg;
+			break;
+		case OPT_METHOD:
+			if (strcmp(optarg, "direct") == 0)
+				opt.direct = 1;
+			else if (strcmp(optarg, "advanced") != 0)
+				errx(EX_USAGE, "--method %s: advanced or "
+				    "direct", optarg);
 			break;
 		case 'h':
 			usage(0);

@@ -170,6 +170,7 @@ struct hd_key {
 	int		 unprotected;	/* a secret key that needs none */
 	size_t		 nrole;		/* filled by hd_key_roles, for show */
 	struct hd_role	*role;
+	struct hd_origin *origin;	/* filled by hd_key_roles, for show */
 };
 
 struct hd_keyset {
@@ -194,6 +195,8 @@ int	 hd_gpg_import(struct hd_gpg *, const char *, size_t,
 	    struct hd_keyset *, enum hd_import_how **, struct hd_error *);
 int	 hd_gpg_import_revocation(struct hd_gpg *, const char *, size_t, int *,
 	    struct hd_error *);
+int	 hd_gpg_set_import(struct hd_gpg *, const char *, const char *,
+	    const char *, struct hd_error *);
 int	 hd_gpg_certified(struct hd_gpg *, const char *, const char *,
 	    const char *);
 int	 hd_gpg_keys(struct hd_gpg *, char **, size_t, struct hd_keyset *,
@@ -304,9 +307,13 @@ struct hd_import {
 };
 
 #define HD_IMPORT_REPLACE	0x01	/* take over addresses (--replace) */
+#define HD_IMPORT_NETWORK	0x02	/* fetched: never over a pinned key */
 
 int	 hd_key_import(struct hd_state *, const char *, size_t, const char *,
 	    int, const struct hd_askpass *, struct hd_import *,
+	    struct hd_error *);
+int	 hd_key_import_from(struct hd_state *, const char *, size_t,
+	    const struct hd_origin *, int, struct hd_import *,
 	    struct hd_error *);
 void	 hd_import_free(struct hd_import *);
 char	*hd_import_json(const struct hd_import *);
@@ -353,6 +360,83 @@ char	*hd_key_json(const struct hd_key *, time_t, int);
 char	*hd_keyset_json(const struct hd_keyset *, time_t, int);
 void	 hd_key_free(struct hd_key *);
 void	 hd_keyset_free(struct hd_keyset *);
+
+/*
+ * origin.c: where each key came from (issue 12).  A key with no record
+ * came from an administrator before hdpgp kept them: it is pinned, as
+ * keys from a file or generate are.
+ */
+struct hd_origin {
+	char		 source[16];	/* file generated wkd keyserver */
+	char		*url;		/* network sources, NULL otherwise */
+	char		*address;	/* the address it was found for */
+	int64_t		 first;		/* first and last seen, 0: unknown */
+	int64_t		 last;
+};
+
+int	 hd_origin_get(struct hd_state *, const char *, struct hd_origin *);
+int	 hd_origin_put(struct hd_state *, const char *,
+	    const struct hd_origin *);
+int	 hd_origin_drop(struct hd_state *, const char *);
+int	 hd_origin_pinned(const struct hd_origin *);
+int	 hd_origin_network(const char *);
+int	 hd_key_pinned(struct hd_state *, const char *);
+void	 hd_origin_free(struct hd_origin *);
+char	*hd_origin_text(const struct hd_origin *);
+
+/* http.c: HTTPS GET through libcurl, for locate and refresh only */
+#define HD_KEYSERVER	"hkps://keys.openpgp.org"
+#define HD_ANSWER_MAX	((size_t)256 << 10)	/* one key answer */
+#define HD_REDIRECTS	3
+#define HD_TIMEOUT	30
+
+struct hd_net {
+	const char	*keyserver;	/* NULL: HD_KEYSERVER */
+	const char	*cafile;	/* NULL: the system's trust store */
+	char		**resolve;	/* HOST:PORT:ADDRESS, as curl's */
+	size_t		 nresolve;
+	long		 timeout;	/* seconds, per request */
+	int		 force;		/* look up pinned addresses too */
+	int		 all;		/* refresh pinned public keys too */
+	long		 older;		/* refresh: seconds, 0: every key */
+};
+
+char	*hd_http_base(const char *);
+int	 hd_http_resolve_ok(const char *);
+int	 hd_http_get(const struct hd_net *, const char *, size_t, char **,
+	    size_t *, int *, struct hd_error *);
+
+/* wkd.c: Web Key Directory names and the published tree */
+char	*hd_zb32(const unsigned char *, size_t);
+char	*hd_wkd_hash(const char *);
+char	*hd_wkd_url(const char *, int);
+int	 hd_wkd_publish(struct hd_state *, const char *, const char *, int,
+	    char **, size_t, char ***, struct hd_error *);
+
+/* wkd-locate.c: hdpgp-key locate and refresh */
+struct hd_found_key {
+	char		*address;	/* locate; NULL for refresh by key */
+	char		 fpr[41];	/* "" when none */
+	const char	*result;	/* imported updated unchanged pinned
+					 * conflict revoked not-found failed */
+	const char	*source;	/* wkd keyserver store, or "-" */
+	char		*url;
+	char		*why;		/* failed, not-found: what each tried
+					 * source said */
+	int		 status;	/* 0, HD_NONE, EX_TEMPFAIL, EX_DATAERR */
+};
+
+struct hd_found_keys {
+	size_t		 n;
+	struct hd_found_key *item;
+};
+
+int	 hd_key_locate(struct hd_state *, const struct hd_net *, char **,
+	    size_t, struct hd_found_keys *, struct hd_error *);
+int	 hd_key_refresh(struct hd_state *, const struct hd_net *, char **,
+	    size_t, struct hd_found_keys *, struct hd_error *);
+char	*hd_found_json(const struct hd_found_keys *);
+void	 hd_found_keys_free(struct hd_found_keys *);
 
 /* mime.c: MIME parsing and writing, through gmime */
 struct hd_msg;

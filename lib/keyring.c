@@ -433,6 +433,29 @@ hd_gpg_import_revocation(struct hd_gpg *g, const char *buf, size_t len,
 }
 
 /*
+ * For the next imports: keep only the user IDs the filter selects (gpg's
+ * --import-filter keep-uid=; NULL: leave it as it is), and record where the keys came
+ * from in gpg's own keyring (--key-origin: "file", "wkd", "ks").
+ */
+int
+hd_gpg_set_import(struct hd_gpg *g, const char *filter, const char *origin,
+    const char *url, struct hd_error *e)
+{
+	gpgme_error_t err;
+	char *o;
+
+	o = url != NULL ? g_strdup_printf("%s,%s", origin, url) :
+	    g_strdup(origin);
+	/* gpgme passes an empty filter on, and gpg refuses it. */
+	err = filter != NULL ? gpgme_set_ctx_flag(g->ctx, "import-filter",
+	    filter) : 0;
+	if (err == 0 && origin != NULL)
+		err = gpgme_set_ctx_flag(g->ctx, "key-origin", o);
+	g_free(o);
+	return err != 0 ? gpg_fail(e, err, "import filter") : 0;
+}
+
+/*
  * Does the user ID for email on key fpr carry a certification, checked by
  * gpg and neither revoked nor expired, made by the key certifier?  A
  * customer's old key vouching for the new one marks a rollover.

@@ -14,6 +14,7 @@
  *	held:<address>	keys held back at import: the address was served
  *			by another key (a conflict, until resolved)
  *	refused:<address> keys the administrator did not choose
+ *	origin:<FPR>	where the key came from (origin.c)
  * A list record holds fingerprints one per line.  Every change to the
  * index is one transaction.  A state without prefer:, held: and refused:
  * records (an older hdpgp's) selects as before: the newest usable key.
@@ -47,6 +48,8 @@ hd_key_free(struct hd_key *k)
 	g_free(k->uid);
 	g_free(k->alias);
 	hd_roles_free(k->role, k->nrole);
+	hd_origin_free(k->origin);
+	g_free(k->origin);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -163,6 +166,20 @@ build_roles(JsonBuilder *b, const struct hd_role *r, size_t n)
 }
 
 static void
+build_origin(JsonBuilder *b, const struct hd_origin *o)
+{
+	json_builder_set_member_name(b, "origin");
+	json_builder_begin_object(b);
+	add_string(b, "source", o->source);
+	add_string(b, "url", o->url);
+	add_string(b, "address", o->address);
+	add_time(b, "first_seen", o->first, 1);
+	add_time(b, "last_seen", o->last, 1);
+	add_bool(b, "pinned", hd_origin_pinned(o));
+	json_builder_end_object(b);
+}
+
+static void
 build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 {
 	size_t i, j;
@@ -181,6 +198,8 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 		json_builder_end_array(b);
 		if (k->role != NULL)
 			build_roles(b, k->role, k->nrole);
+		if (k->origin != NULL)
+			build_origin(b, k->origin);
 	}
 	add_time(b, "created", k->created, display);
 	add_time(b, "expires", k->expires, display);
@@ -606,6 +625,10 @@ hd_key_roles(struct hd_state *st, struct hd_key *k, time_t now)
 	char *pref;
 	size_t i, j;
 
+	if (k->origin == NULL) {
+		k->origin = g_new0(struct hd_origin, 1);
+		hd_origin_get(st, k->fpr, k->origin);
+	}
 	hd_roles_free(k->role, k->nrole);
 	k->role = g_new0(struct hd_role, k->nuid + 1);
 	k->nrole = 0;
@@ -785,6 +808,8 @@ drop_key(struct hd_state *st, const struct hd_key *k)
 	rkey = g_strdup_printf("key:%s", k->fpr);
 	rc = hd_state_delete(st, rkey);
 	g_free(rkey);
+	if (rc == 0)
+		rc = hd_origin_drop(st, k->fpr);
 	rkey = g_strdup_printf("pass:%s", k->fpr);
 	if (rc == 0)
 		rc = hd_state_delete(st, rkey);
@@ -1261,6 +1286,29 @@ notes_flush(struct hd_state *st, GArray *notes, int write)
 	g_array_set_size(notes, 0);
 }
 
+/* A pinned key other than fpr with a valid user ID for addr, in srv. */
+static int
+pinned_other(struct hd_state *st, const char *addr, const char *fpr,
+    char *srv)
+{
+	struct hd_keyset ks = { 0 };
+	char *rkey;
+	size_t i;
+	int found = 0;
+
+	rkey = g_strdup_printf("addr:%s", addr);
+	hd_key_listed(st, rkey, &ks);
+	g_free(rkey);
+	for (i = 0; i < ks.n && !found; i++)
+		if (strcmp(ks.key[i].fpr, fpr) != 0 &&
+		    hd_key_pinned(st, ks.key[i].fpr)) {
+			g_strlcpy(srv, ks.key[i].fpr, 41);
+			found = 1;
+		}
+	hd_keyset_free(&ks);
+	return found;
+}
+
 /*
  * The addresses k takes on (issue 10, item 1); inside the transaction,
  * after k's index entries are in.  An address another key serves stays
@@ -1274,8 +1322,9 @@ claim(struct hd_state *st, struct hd_gpg *g, const struct hd_key *k,
 {
 	char srv[41], *pref;
 	size_t i;
-	int rc = 0;
+	int rc = 0, network = replace & HD_IMPORT_NETWORK;
 
+	replace &= HD_IMPORT_REPLACE;
 	for (i = 0; i < k->nuid && rc == 0; i++) {
 		const char *a = hd_key_email(k, i);
 
@@ -1283,7 +1332,10 @@ claim(struct hd_state *st, struct hd_gpg *g, const struct hd_key *k,
 			continue;
 		if (!replace && hd_addr_excluded(st, a, k->fpr))
 			continue;
-		if (hd_addr_server(st, a, k->fpr, time(NULL), srv) != 0)
+		/* Not even an expired pinned key is shadowed (issue 12). */
+		if (network && pinned_other(st, a, k->fpr, srv))
+			replace = 0;
+		else if (hd_addr_server(st, a, k->fpr, time(NULL), srv) != 0)
 			continue;
 		if (replace) {
 			rc = set_preferred(st, a, k->fpr);
@@ -1384,16 +1436,71 @@ out:
  * on a failed index update the keys gpg took are removed again.  Every
  * import, failed or not, leaves one log record naming the keys.
  */
+static int	import_keys(struct hd_state *, const char *, size_t,
+		    const char *, int, const struct hd_origin *,
+		    const struct hd_askpass *, struct hd_import *,
+		    struct hd_error *);
+
 int
 hd_key_import(struct hd_state *st, const char *buf, size_t len,
     const char *alias, int flags, const struct hd_askpass *ap,
     struct hd_import *res, struct hd_error *e)
 {
+	static const struct hd_origin file = { "file", NULL, NULL, 0, 0 };
+
+	return import_keys(st, buf, len, alias, flags, &file, ap, res, e);
+}
+
+/*
+ * Keys fetched from the network (wkd-locate.c): public keys, already cut
+ * down to the user IDs and self-signatures wanted.  A pinned key keeps
+ * its origin; a key new to the store, or from the network before, takes
+ * this one.
+ */
+int
+hd_key_import_from(struct hd_state *st, const char *buf, size_t len,
+    const struct hd_origin *o, int flags, struct hd_import *res,
+    struct hd_error *e)
+{
+	return import_keys(st, buf, len, NULL, flags | HD_IMPORT_NETWORK, o,
+	    NULL, res, e);
+}
+
+/*
+ * The origin record of a key after an import from o; had: the key was in
+ * the store before.
+ */
+static int
+note_origin(struct hd_state *st, const char *fpr, const struct hd_origin *o,
+    int had)
+{
+	struct hd_origin cur, next = *o;
+	int rc, known;
+
+	known = hd_origin_get(st, fpr, &cur) == 0;
+	if (had && hd_origin_network(o->source) && hd_origin_pinned(&cur)) {
+		/* Already the administrator's: it stays pinned. */
+		hd_origin_free(&cur);
+		return 0;
+	}
+	next.last = time(NULL);
+	next.first = known && strcmp(cur.source, o->source) == 0 &&
+	    cur.first != 0 ? cur.first : next.last;
+	rc = hd_origin_put(st, fpr, &next);
+	hd_origin_free(&cur);
+	return rc;
+}
+
+static int
+import_keys(struct hd_state *st, const char *buf, size_t len,
+    const char *alias, int flags, const struct hd_origin *origin,
+    const struct hd_askpass *ap, struct hd_import *res, struct hd_error *e)
+{
 	struct hd_gpg *g = NULL;
 	struct hd_keyset scan = { 0 }, ks = { 0 };
 	struct hd_packets pk = { 0 };
 	enum hd_import_how *how = NULL;
-	char *tidy, *pass = NULL, *dom = NULL;
+	char *tidy, *pass = NULL, *dom = NULL, *comment;
 	GString *fprs = g_string_new(NULL);
 	GArray *notes = g_array_new(FALSE, TRUE, sizeof(struct note));
 	int *protected = NULL, rc, secret = 0;
@@ -1409,7 +1516,10 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 		goto out;
 	}
 	read_packets(buf, len, &pk);
-	if ((rc = hd_gpg_open(&g, st, e)) != 0)
+	if ((rc = hd_gpg_open(&g, st, e)) != 0 ||
+	    (rc = hd_gpg_set_import(g, NULL, hd_origin_network(origin->source)
+	    ? (strcmp(origin->source, "wkd") == 0 ? "wkd" : "ks") : "file",
+	    origin->url, e)) != 0)
 		goto out;
 	if ((rc = hd_gpg_scan(g, buf, len, &scan, e)) != 0) {
 		if (rc == EX_DATAERR && pk.nkey == 0 && pk.nlone > 0)
@@ -1473,11 +1583,13 @@ hd_key_import(struct hd_state *st, const char *buf, size_t len,
 			    "fingerprint or domain alias only";
 		if (rc == 0)
 			rc = put_key(st, k);
+		if (rc == 0)
+			rc = note_origin(st, k->fpr, origin, had);
 		if (rc < 0)	/* put_key, store_pass: the state file */
 			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
 			    "key %s", k->fpr);
 		if (rc == 0 && claim(st, g, k, had ? &old : NULL,
-		    flags & HD_IMPORT_REPLACE, notes) != 0)
+		    flags, notes) != 0)
 			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
 			    "the addresses of key %s", k->fpr);
 		/* sq revoke writes the key with its revocation: say so. */
@@ -1501,8 +1613,11 @@ unlock:
 	hd_state_keyring_unlock(st);
 out:
 	/* One record for the import, failed or not, naming its keys. */
+	comment = hd_origin_network(origin->source) ? g_strdup_printf(
+	    "from %s %s", origin->source, origin->url) : NULL;
 	log_action(st, "key-import", rc == 0 ? "success" : "failed",
-	    fprs->len ? fprs->str : NULL, rc == 0 ? NULL : e->text);
+	    fprs->len ? fprs->str : NULL, rc == 0 ? comment : e->text);
+	g_free(comment);
 	notes_flush(st, notes, rc == 0);
 	for (i = 0; rc == 0 && i < res->n && i < ks.n; i++) {
 		hd_key_roles(st, &ks.key[i], time(NULL));
@@ -1605,7 +1720,11 @@ store_fresh(struct hd_state *st, struct hd_gpg *g, const char *fpr,
 	ks.key[0].has_pass = pass != NULL;
 	ks.key[0].alias = alias != NULL ? g_strdup(alias) : NULL;
 	if ((rc = hd_state_begin(st, e)) == 0) {
+		struct hd_origin o = { "generated", NULL, NULL, time(NULL),
+		    time(NULL) };
+
 		if (put_key(st, &ks.key[0]) != 0 ||
+		    hd_origin_put(st, fpr, &o) != 0 ||
 		    store_pass(st, fpr, pass) != 0) {
 			hd_state_cancel(st);
 			rc = hd_error_set(e, EX_IOERR, "state: cannot store "

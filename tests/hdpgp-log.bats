@@ -478,11 +478,12 @@ alice_and_bob() {
 		{ n = $1 ~ /^@/ ? 1 : 5
 		  for (i = 1; i <= n; i++) sub(/^[ \t]*[^ \t]+/, "")
 		  sub(/^[ \t]+/, ""); print }' "$crontab")
-	assert_equal "$(wc -l <<<"$cmds")" 2
-	local keycheck prune
-	keycheck=$(grep '^hdpgp-key ' <<<"$cmds")
+	assert_equal "$(wc -l <<<"$cmds")" 3
+	local keycheck prune refresh
+	keycheck=$(grep '^hdpgp-key .*check' <<<"$cmds")
+	refresh=$(grep '^hdpgp-key .*refresh' <<<"$cmds")
 	prune=$(grep '^hdpgp-log ' <<<"$cmds")
-	[ -n "$keycheck" ] && [ -n "$prune" ]
+	[ -n "$keycheck" ] && [ -n "$prune" ] && [ -n "$refresh" ]
 	# the five time fields are valid: minute hour day month weekday
 	run -0 awk '!/^[ \t]*(#|$)/ && !/^[A-Za-z_][A-Za-z0-9_]*[ \t]*=/ {
 		if ($1 !~ /^[0-9*]/ || $5 !~ /^[0-7*]/ || NF < 6) exit 1 }' "$crontab"
@@ -494,6 +495,11 @@ alice_and_bob() {
 	assert_output ""
 	assert_equal "$stderr" ""
 	run -0 --separate-stderr sh -c "$prune"
+	assert_output ""
+	assert_equal "$stderr" ""
+	# bob's key was imported: pinned, so refresh asks no server
+	# (tests/wkd.bats has it fetch keys)
+	run -0 --separate-stderr sh -c "$refresh"
 	assert_output ""
 	assert_equal "$stderr" ""
 
