@@ -203,8 +203,9 @@ check_entity(GMimeObject *o, int depth)
 		return NULL;	/* find() refuses it with its own reason */
 	if ((why = check_headers(o, GMIME_IS_MULTIPART(o))) != NULL)
 		return why;
+	/* Not g_mime_multipart_get_boundary: it makes one up if none. */
 	if (GMIME_IS_MULTIPART(o) && !plain_boundary(
-	    g_mime_multipart_get_boundary(GMIME_MULTIPART(o))))
+	    g_mime_object_get_content_type_parameter(o, "boundary")))
 		return AMBIGUOUS "a boundary that is not RFC 2046's";
 	if (GMIME_IS_MULTIPART(o)) {
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(o));

@@ -500,6 +500,14 @@ hd_msg_body(struct hd_msg *m, int protect, char **buf, size_t *len,
 	if (g_mime_object_get_header(body, "Content-Type") == NULL)
 		g_mime_object_set_header(body, "Content-Type",
 		    "text/plain; charset=us-ascii", NULL);
+	/*
+	 * RFC 2045 wants a Content-Type in US-ASCII; gmime, told to add a
+	 * parameter to one with 8-bit bytes, writes without end.
+	 */
+	if (protect && !g_str_is_ascii(g_mime_object_get_header(body,
+	    "Content-Type")))
+		return hd_error_set(e, EX_DATAERR, "the message's "
+		    "Content-Type holds 8-bit bytes");
 	make_7bit(body, &sealed);
 	if (protect)
 		protect_headers(m, body);
@@ -953,7 +961,8 @@ check_signed(struct walk *w, GMimeObject *o, int whole)
 		return;
 	proto = g_mime_object_get_content_type_parameter(o, "protocol");
 	micalg = g_mime_object_get_content_type_parameter(o, "micalg");
-	b = g_mime_multipart_get_boundary(mp);
+	/* The boundary given, not one gmime would make up. */
+	b = g_mime_object_get_content_type_parameter(o, "boundary");
 	if (g_mime_multipart_get_count(mp) != 2)
 		f->error = g_strdup_printf("multipart/signed with %d parts",
 		    g_mime_multipart_get_count(mp));
@@ -1334,10 +1343,15 @@ hd_msg_replace(struct hd_msg *m, const struct hd_found *f,
 		g_mime_part_set_filename(p, name);
 	} else {
 		p = g_mime_part_new_with_type("text", "plain");
+		/* The sender's charset when it is a name, else UTF-8. */
 		charset = g_mime_object_get_content_type_parameter(old,
 		    "charset");
+		if (charset == NULL || *charset == '\0' || strspn(charset,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-_.:+") != strlen(charset))
+			charset = "utf-8";
 		g_mime_object_set_content_type_parameter(GMIME_OBJECT(p),
-		    "charset", charset != NULL ? charset : "utf-8");
+		    "charset", charset);
 	}
 	s = g_mime_stream_mem_new_with_buffer(plain, len);
 	w = g_mime_data_wrapper_new_with_stream(s,

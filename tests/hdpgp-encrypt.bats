@@ -209,6 +209,16 @@ keys_in() {
 	assert_equal "$(mimecheck leaves "$HD/dec")" "$(mimecheck leaves "$HD/msg")"
 }
 
+@test "encrypt: --protect-subject refuses a Content-Type with 8-bit bytes, at once" {
+	keys_in
+	# a parameter name of raw 8-bit bytes: gmime, asked to add the hp
+	# parameter to it, wrote without end (found by the fuzzer)
+	mkmail utf8 | sed $'s/^Content-Type: .*/Content-Type: multipart\/mixed; b\xff\xfe=1; boundary=x/' >"$HD/msg"
+	run -65 --separate-stderr hdpgp-encrypt --protect-subject "$HD/msg"
+	assert_output ""
+	assert_equal "$stderr" "hdpgp-encrypt: the message's Content-Type holds 8-bit bytes"
+}
+
 @test "encrypt: a recipient without a key is refused, nothing on stdout" {
 	keys_in
 	hdpgp-key delete bob@example.org >/dev/null
