@@ -534,11 +534,7 @@ json_sig(JsonBuilder *b, const struct sigrep *s)
 	json_builder_add_string_value(b, verdicts[s->verdict]);
 	json_builder_set_member_name(b, "signer");
 	json_builder_add_string_value(b, s->signer);
-	json_builder_set_member_name(b, "uid");
-	if (s->uid != NULL)
-		json_builder_add_string_value(b, s->uid);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "uid", s->uid);
 	json_builder_set_member_name(b, "from_match");
 	if (*s->signer != '\0')
 		json_builder_add_string_value(b, matches[s->match]);
@@ -546,11 +542,7 @@ json_sig(JsonBuilder *b, const struct sigrep *s)
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "coverage");
 	json_builder_add_string_value(b, s->full ? "full" : "partial");
-	json_builder_set_member_name(b, "reason");
-	if (s->reason != NULL)
-		json_builder_add_string_value(b, s->reason);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "reason", s->reason);
 	json_builder_end_object(b);
 }
 
@@ -594,11 +586,7 @@ report_json(const struct report *r, int rc)
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "encryption_verdict");
 	json_builder_add_string_value(b, ev);
-	json_builder_set_member_name(b, "message_id");
-	if (r->msgid != NULL)
-		json_builder_add_string_value(b, r->msgid);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "message_id", r->msgid);
 	json_builder_set_member_name(b, "status");
 	json_builder_add_int_value(b, rc);
 	json_builder_end_object(b);

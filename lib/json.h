@@ -8,5 +8,6 @@
 #include <json-glib/json-glib.h>
 
 char	*hd_json_finish(JsonBuilder *, int);
+void	 hd_json_member(JsonBuilder *, const char *, const char *);
 
 #endif

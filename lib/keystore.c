@@ -131,16 +131,6 @@ add_time(JsonBuilder *b, const char *name, int64_t t, int display)
 }
 
 static void
-add_string(JsonBuilder *b, const char *name, const char *s)
-{
-	json_builder_set_member_name(b, name);
-	if (s == NULL)
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_string_value(b, s);
-}
-
-static void
 add_bool(JsonBuilder *b, const char *name, int v)
 {
 	json_builder_set_member_name(b, name);
@@ -156,10 +146,10 @@ build_roles(JsonBuilder *b, const struct hd_role *r, size_t n)
 	json_builder_begin_array(b);
 	for (i = 0; i < n; i++) {
 		json_builder_begin_object(b);
-		add_string(b, "address", r[i].address);
-		add_string(b, "role", hd_role_name(r[i].role));
+		hd_json_member(b, "address", r[i].address);
+		hd_json_member(b, "role", hd_role_name(r[i].role));
 		add_bool(b, "preferred", r[i].preferred);
-		add_string(b, "served_by", *r[i].server ? r[i].server : NULL);
+		hd_json_member(b, "served_by", *r[i].server ? r[i].server : NULL);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -170,9 +160,9 @@ build_origin(JsonBuilder *b, const struct hd_origin *o)
 {
 	json_builder_set_member_name(b, "origin");
 	json_builder_begin_object(b);
-	add_string(b, "source", o->source);
-	add_string(b, "url", o->url);
-	add_string(b, "address", o->address);
+	hd_json_member(b, "source", o->source);
+	hd_json_member(b, "url", o->url);
+	hd_json_member(b, "address", o->address);
 	add_time(b, "first_seen", o->first, 1);
 	add_time(b, "last_seen", o->last, 1);
 	add_bool(b, "pinned", hd_origin_pinned(o));
@@ -185,10 +175,10 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 	size_t i, j;
 
 	json_builder_begin_object(b);
-	add_string(b, "fingerprint", k->fpr);
+	hd_json_member(b, "fingerprint", k->fpr);
 	if (display) {
-		add_string(b, "keyid", k->sub[0].keyid);
-		add_string(b, "status", hd_key_status(k, now));
+		hd_json_member(b, "keyid", k->sub[0].keyid);
+		hd_json_member(b, "status", hd_key_status(k, now));
 		json_builder_set_member_name(b, "emails");
 		json_builder_begin_array(b);
 		for (i = 0; i < k->nuid; i++)
@@ -206,15 +196,15 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 	add_bool(b, "secret", k->secret);
 	add_bool(b, "revoked", k->revoked);
 	add_bool(b, "disabled", k->disabled);
-	add_string(b, "alias", k->alias);
+	hd_json_member(b, "alias", k->alias);
 	add_bool(b, "passphrase_stored", k->has_pass);
 	add_bool(b, "unprotected", k->unprotected);
 	json_builder_set_member_name(b, "uids");
 	json_builder_begin_array(b);
 	for (i = 0; i < k->nuid; i++) {
 		json_builder_begin_object(b);
-		add_string(b, "uid", k->uid[i].uid);
-		add_string(b, "email", k->uid[i].email);
+		hd_json_member(b, "uid", k->uid[i].uid);
+		hd_json_member(b, "email", k->uid[i].email);
 		add_bool(b, "revoked", k->uid[i].revoked);
 		json_builder_end_object(b);
 	}
@@ -225,9 +215,9 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 		const struct hd_subkey *s = &k->sub[i];
 
 		json_builder_begin_object(b);
-		add_string(b, "fingerprint", s->fpr);
-		add_string(b, "keyid", s->keyid);
-		add_string(b, "algo", s->algo);
+		hd_json_member(b, "fingerprint", s->fpr);
+		hd_json_member(b, "keyid", s->keyid);
+		hd_json_member(b, "algo", s->algo);
 		json_builder_set_member_name(b, "length");
 		json_builder_add_int_value(b, s->length);
 		json_builder_set_member_name(b, "capabilities");
@@ -284,8 +274,8 @@ hd_check_json(const struct hd_keyset *ks, const struct hd_conflict *c,
 		build_key(b, &ks->key[i], now, 1);
 	for (i = 0; i < n; i++) {
 		json_builder_begin_object(b);
-		add_string(b, "conflict", c[i].address);
-		add_string(b, "served_by", *c[i].server ? c[i].server : NULL);
+		hd_json_member(b, "conflict", c[i].address);
+		hd_json_member(b, "served_by", *c[i].server ? c[i].server : NULL);
 		json_builder_set_member_name(b, "held");
 		json_builder_begin_array(b);
 		for (j = 0; c[i].held[j] != NULL; j++)
@@ -1186,11 +1176,11 @@ hd_import_json(const struct hd_import *res)
 	json_builder_begin_array(b);
 	for (i = 0; i < res->n; i++) {
 		json_builder_begin_object(b);
-		add_string(b, "fingerprint", res->item[i].fpr);
-		add_string(b, "result", how_names[res->item[i].how]);
+		hd_json_member(b, "fingerprint", res->item[i].fpr);
+		hd_json_member(b, "result", how_names[res->item[i].how]);
 		add_bool(b, "secret", res->item[i].secret);
-		add_string(b, "uid", res->item[i].uid);
-		add_string(b, "warning", res->item[i].warning);
+		hd_json_member(b, "uid", res->item[i].uid);
+		hd_json_member(b, "warning", res->item[i].warning);
 		json_builder_set_member_name(b, "signatures_dropped");
 		json_builder_add_int_value(b, res->item[i].dropped);
 		build_roles(b, res->item[i].role, res->item[i].nrole);

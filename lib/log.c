@@ -42,6 +42,17 @@ hd_json_finish(JsonBuilder *b, int pretty)
 	return s;
 }
 
+/* The member name: the string s, or null when s is NULL. */
+void
+hd_json_member(JsonBuilder *b, const char *name, const char *s)
+{
+	json_builder_set_member_name(b, name);
+	if (s == NULL)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_string_value(b, s);
+}
+
 static uint64_t
 counter(struct hd_state *st, const char *key)
 {

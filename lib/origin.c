@@ -99,16 +99,6 @@ hd_key_pinned(struct hd_state *st, const char *fpr)
 	return pinned;
 }
 
-static void
-add_string(JsonBuilder *b, const char *name, const char *s)
-{
-	json_builder_set_member_name(b, name);
-	if (s == NULL)
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_string_value(b, s);
-}
-
 /* Inside a transaction: the record as o has it. */
 int
 hd_origin_put(struct hd_state *st, const char *fpr,
@@ -119,9 +109,9 @@ hd_origin_put(struct hd_state *st, const char *fpr,
 	int rc;
 
 	json_builder_begin_object(b);
-	add_string(b, "source", o->source);
-	add_string(b, "url", o->url);
-	add_string(b, "address", o->address);
+	hd_json_member(b, "source", o->source);
+	hd_json_member(b, "url", o->url);
+	hd_json_member(b, "address", o->address);
 	json_builder_set_member_name(b, "first_seen");
 	json_builder_add_int_value(b, o->first);
 	json_builder_set_member_name(b, "last_seen");

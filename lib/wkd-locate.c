@@ -479,11 +479,7 @@ hd_key_refresh(struct hd_state *st, const struct hd_net *net, char **args,
 static void
 add_string(JsonBuilder *b, const char *name, const char *s)
 {
-	json_builder_set_member_name(b, name);
-	if (s == NULL || *s == '\0')
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_string_value(b, s);
+	hd_json_member(b, name, s != NULL && *s != '\0' ? s : NULL);
 }
 
 char *
