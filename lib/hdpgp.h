@@ -356,7 +356,6 @@ char	*hd_check_json(const struct hd_keyset *, const struct hd_conflict *,
 const char *hd_key_status(const struct hd_key *, time_t);
 const char *hd_key_email(const struct hd_key *, size_t);
 int	 hd_key_matches(const struct hd_key *, const char *);
-char	*hd_key_json(const struct hd_key *, time_t, int);
 char	*hd_keyset_json(const struct hd_keyset *, time_t, int);
 void	 hd_key_free(struct hd_key *);
 void	 hd_keyset_free(struct hd_keyset *);

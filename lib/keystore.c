@@ -237,15 +237,6 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 }
 
 char *
-hd_key_json(const struct hd_key *k, time_t now, int pretty)
-{
-	JsonBuilder *b = json_builder_new();
-
-	build_key(b, k, now, 1);
-	return hd_json_finish(b, pretty);
-}
-
-char *
 hd_keyset_json(const struct hd_keyset *ks, time_t now, int pretty)
 {
 	JsonBuilder *b = json_builder_new();

@@ -248,7 +248,6 @@ struct query {
 	size_t		 shown;
 	int		(*fn)(const char *, const struct hd_logrec *, void *);
 	void		*arg;
-	int		 stop;
 };
 
 static int
@@ -309,7 +308,7 @@ int
 hd_log_query(struct hd_state *st, const struct hd_logquery *q,
     int (*fn)(const char *, const struct hd_logrec *, void *), void *arg)
 {
-	struct query qu = { q, 0, fn, arg, 0 };
+	struct query qu = { q, 0, fn, arg };
 
 	return hd_log_last(st, 0, query_cb, &qu);
 }
