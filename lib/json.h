@@ -10,4 +10,8 @@
 char	*hd_json_finish(JsonBuilder *, int);
 void	 hd_json_member(JsonBuilder *, const char *, const char *);
 
+struct hd_state;
+int	 hd_json_record(struct hd_state *, const char *, const char *,
+	    JsonParser **, JsonObject **);
+
 #endif

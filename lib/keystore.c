@@ -358,23 +358,13 @@ static int
 load_key(struct hd_state *st, const char *fpr, struct hd_key *k)
 {
 	JsonParser *p;
-	char *rkey, *val;
-	size_t len;
+	JsonObject *obj;
 	int rc;
 
-	rkey = g_strdup_printf("key:%s", fpr);
-	rc = hd_state_fetch(st, rkey, &val, &len);
-	g_free(rkey);
-	if (rc != 0)
-		return rc;
-	p = json_parser_new();
-	if (json_parser_load_from_data(p, val, len, NULL) &&
-	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-		parse_key(json_node_get_object(json_parser_get_root(p)), k);
-	else
-		rc = -1;
-	g_object_unref(p);
-	g_free(val);
+	if ((rc = hd_json_record(st, "key", fpr, &p, &obj)) == 0)
+		parse_key(obj, k);
+	if (p != NULL)
+		g_object_unref(p);
 	return rc;
 }
 

@@ -55,21 +55,12 @@ hd_origin_get(struct hd_state *st, const char *fpr, struct hd_origin *o)
 {
 	JsonParser *p;
 	JsonObject *obj;
-	char *rkey, *val, *src;
-	size_t len;
+	char *src;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
 	g_strlcpy(o->source, "file", sizeof(o->source));
-	rkey = g_strdup_printf("origin:%s", fpr);
-	rc = hd_state_fetch(st, rkey, &val, &len);
-	g_free(rkey);
-	if (rc != 0)
-		return rc;
-	p = json_parser_new();
-	if (json_parser_load_from_data(p, val, len, NULL) &&
-	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-		obj = json_node_get_object(json_parser_get_root(p));
+	if ((rc = hd_json_record(st, "origin", fpr, &p, &obj)) == 0) {
 		if ((src = member(obj, "source")) != NULL)
 			g_strlcpy(o->source, src, sizeof(o->source));
 		g_free(src);
@@ -80,10 +71,9 @@ hd_origin_get(struct hd_state *st, const char *fpr, struct hd_origin *o)
 			    "first_seen");
 		if (json_object_has_member(obj, "last_seen"))
 			o->last = json_object_get_int_member(obj, "last_seen");
-	} else
-		rc = -1;
-	g_object_unref(p);
-	g_free(val);
+	}
+	if (p != NULL)
+		g_object_unref(p);
 	return rc;
 }
 
