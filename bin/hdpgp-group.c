@@ -59,7 +59,7 @@ open_state(int create)
 	int rc;
 
 	if ((rc = hd_state_open(&st, dir, create, &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	return st;
 }
 
@@ -138,10 +138,10 @@ cmd_set(int argc, char **argv)
 	if (argc - optind != 1)
 		usage(EX_USAGE);
 	if (hd_group_valid(argv[optind], set.address, mask, &e) != 0)
-		errx(e.status, "%s", hd_error_text(&e));
+		errx(hd_exit_status(e.cause), "%s", hd_error_text(&e));
 	st = open_state(1);
 	if ((rc = hd_group_set(st, argv[optind], &set, mask, &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	hd_state_close(st);
 	return 0;
 }
@@ -179,7 +179,7 @@ cmd_show(int argc, char **argv)
 		usage(EX_USAGE);
 	st = open_state(0);
 	if ((rc = hd_group_get(st, argv[1], &g, &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	hd_state_close(st);
 	print_group(&g);
 	hd_group_free(&g);
@@ -198,7 +198,7 @@ cmd_delete(int argc, char **argv)
 	/* Only an existing group can be deleted: no state is made. */
 	st = open_state(0);
 	if ((rc = hd_group_delete(st, argv[1], &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	hd_state_close(st);
 	return 0;
 }
@@ -228,10 +228,10 @@ cmd_check(int argc, char **argv)
 	if (argc != 2 && argc != 3)
 		usage(EX_USAGE);
 	if (argc == 3 && (rc = hd_read_file(argv[2], &draft, &len, &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	st = open_state(0);
 	if ((rc = hd_group_decide(st, argv[1], draft, len, &d, &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	hd_state_close(st);
 	if (json) {
 		s = hd_decision_json(argv[1], &d);
@@ -276,14 +276,14 @@ cmd_apply(int argc, char **argv)
 		usage(EX_USAGE);
 	if ((rc = hd_read_file(argc - optind == 2 ? argv[optind + 1] : NULL,
 	    &draft, &len, &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	st = open_state(1);
 	rc = hd_group_apply(st, argv[optind], draft, len, sign, encrypt, &out,
 	    &outlen, &e);
 	hd_state_close(st);
 	free(draft);
 	if (rc != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);

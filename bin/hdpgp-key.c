@@ -147,7 +147,7 @@ askpass(void *arg, const char *prompt)
 		if ((opt.passfile != NULL ?
 		    hd_passphrase_file(opt.passfile, &cached, &e) :
 		    hd_passphrase_fd(opt.passfd, &cached, &e)) != 0)
-			errx(e.status, "%s", e.text);
+			errx(hd_exit_status(e.cause), "%s", e.text);
 		return strdup(cached);
 	}
 	return hd_passphrase_tty(prompt);
@@ -435,7 +435,7 @@ cmd_show(struct hd_state *st, int argc, char **argv)
 	if (argc != 1)
 		usage(EX_USAGE);
 	if ((rc = hd_key_find(st, argv[0], &ks, &e)) != 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	for (i = 0; i < ks.n; i++)
 		hd_key_roles(st, &ks.key[i], now);
 	if (opt.json)
@@ -462,7 +462,7 @@ cmd_export(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	if ((rc = hd_key_export(st, argv[0], opt.secret, opt.binary, &buf,
 	    &len, &e)) != 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
 		err(EX_IOERR, "stdout");
 	free(buf);
@@ -507,7 +507,7 @@ cmd_generate(struct hd_state *st, int argc, char **argv)
 	    opt.algo != NULL ? opt.algo : "ed25519", expires, pass, fpr, &e);
 	hd_secure_free(pass);
 	if (rc != 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	printf("%s\n", fpr);
 	return 0;
 }
@@ -528,7 +528,7 @@ cmd_passwd(struct hd_state *st, int argc, char **argv)
 	rc = hd_key_passwd(st, argv[0], pass, &e);
 	hd_secure_free(pass);
 	if (rc != 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	if (!opt.quiet)
 		warnx("%s: passphrase stored", argv[0]);
 	return 0;
@@ -544,7 +544,7 @@ cmd_alias(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	if ((rc = hd_key_alias(st, argv[0], opt.none ? NULL : argv[1],
 	    &e)) != 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	return 0;
 }
 
@@ -618,7 +618,7 @@ cmd_prefer(struct hd_state *st, int argc, char **argv)
 	if (argc != 2)
 		usage(EX_USAGE);
 	if ((rc = hd_key_prefer(st, argv[0], argv[1], &e)) != 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	if (!opt.quiet)
 		warnx("%s: %s serves it", argv[1], argv[0]);
 	return 0;
@@ -684,7 +684,7 @@ cmd_refresh(struct hd_state *st, int argc, char **argv)
 
 	if ((rc = hd_key_refresh(st, &opt.net, argv, argc, &f, &e)) != 0 &&
 	    f.n == 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	return print_found(&f, rc, 1);
 }
 
@@ -707,7 +707,7 @@ cmd_publish(struct hd_state *st, int argc, char **argv)
 	}
 	free(written);
 	if (rc != 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	return 0;
 }
 
@@ -874,8 +874,8 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "%s: option --%s does not apply", argv[0],
 		    optname(OPT_ALIAS + ffs(opt.seen & ~cmds[i].opts) - 1));
 	if ((rc = hd_state_open(&st, opt.dir, cmds[i].create, &e)) != 0)
-		errx(rc, "%s", e.text);
+		errx(hd_exit_status(rc), "%s", e.text);
 	rc = cmds[i].fn(st, argc - 1, argv + 1);
 	hd_state_close(st);
-	return rc;
+	return hd_exit_status(rc);
 }

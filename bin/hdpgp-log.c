@@ -180,11 +180,11 @@ main(int argc, char *argv[])
 	count = keep != NULL ? number("--keep", keep, 1000000000) : 0;
 	/* An empty log needs no pruning: nothing is created for it. */
 	if ((rc = hd_state_open(&st, dir, 0, &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	if (argc == 1) {
 		rc = hd_log_prune(st, before, count, &gone, &e);
 		if (rc != 0)
-			errx(rc, "%s", hd_error_text(&e));
+			errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 		if (!quiet)
 			warnx("%llu records pruned", (unsigned long long)gone);
 	} else

@@ -79,11 +79,11 @@ main(int argc, char *argv[])
 		usage(EX_USAGE);
 	if (outdir != NULL) {
 		rc = hd_batch(dir, argv, argc, outdir, hd_batch_outgoing, &o, 0);
-		return rc;
+		return hd_exit_status(rc);
 	}
 	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
 	    &staged, &e)) != 0)
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	if (hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);

@@ -83,17 +83,17 @@ main(int argc, char *argv[])
 	if (outdir != NULL || argc > 1) {
 		if (argc == 0 || (outdir != NULL) != (o.mode == HD_IN_FILTER))
 			usage(EX_USAGE);
-		return hd_batch(dir, argv, argc, outdir, hd_batch_incoming, &o,
-		    quiet && o.mode == HD_IN_CHECK);
+		return hd_exit_status(hd_batch(dir, argv, argc, outdir,
+		    hd_batch_incoming, &o, quiet && o.mode == HD_IN_CHECK));
 	}
 	rc = hd_incoming(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
 	    &staged, &e);
 	if (out == NULL && (staged == -1 || rc != 0))
-		errx(rc, "%s", hd_error_text(&e));
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	/* -q: check mode speaks through its exit status alone. */
 	if (!(quiet && o.mode == HD_IN_CHECK) &&
 	    hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);
-	return rc;
+	return hd_exit_status(rc);
 }

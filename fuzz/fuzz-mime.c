@@ -21,7 +21,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -26,7 +26,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 /*
  * The staged result in fd (an O_TMPFILE of outdir, or a temporary file
@@ -49,7 +49,7 @@ place(int fd, const char *tmp, const char *outdir, const char *file,
 	    in.st_dev == old.st_dev && in.st_ino == old.st_ino)
 		same = 1;
 	if (same && (fchmod(fd, old.st_mode & 07777) != 0 || fsync(fd) != 0)) {
-		rc = hd_error_set(e, EX_IOERR, "%s: %s", target,
+		rc = hd_error_set(e, HD_E_IO, "%s: %s", target,
 		    strerror(errno));
 		goto out;
 	}
@@ -59,7 +59,7 @@ place(int fd, const char *tmp, const char *outdir, const char *file,
 		if ((tmp != NULL ? link(tmp, target) : linkat(AT_FDCWD, proc,
 		    AT_FDCWD, target, AT_SYMLINK_FOLLOW)) != 0) {
 			saved = errno;
-			rc = hd_error_set(e, EX_IOERR, "%s: %s", target,
+			rc = hd_error_set(e, HD_E_IO, "%s: %s", target,
 			    saved == EEXIST ?
 			    "exists; not overwritten" : strerror(saved));
 		}
@@ -71,14 +71,14 @@ place(int fd, const char *tmp, const char *outdir, const char *file,
 		    g_random_int(), (int)getpid());
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, name,
 		    AT_SYMLINK_FOLLOW) != 0) {
-			rc = hd_error_set(e, EX_IOERR, "%s: %s", name,
+			rc = hd_error_set(e, HD_E_IO, "%s: %s", name,
 			    strerror(errno));
 			goto out;
 		}
 		tmp = name;
 	}
 	if (rename(tmp, target) != 0) {
-		rc = hd_error_set(e, EX_IOERR, "%s: %s", target,
+		rc = hd_error_set(e, HD_E_IO, "%s: %s", target,
 		    strerror(errno));
 		g_unlink(tmp);
 	}
@@ -100,7 +100,7 @@ stage_in(const char *outdir, char **tmp, struct hd_error *e)
 	int fd;
 
 	if ((fd = hd_stage_open(outdir, tmp)) == -1)
-		hd_error_set(e, EX_IOERR, "%s: %s", outdir, strerror(errno));
+		hd_error_set(e, HD_E_IO, "%s: %s", outdir, strerror(errno));
 	return fd;
 }
 
@@ -149,7 +149,7 @@ hd_batch(const char *dir, char *const *files, size_t n, const char *outdir,
 		out = NULL;
 		/* Into outdir: written where it will stay, not to memory. */
 		if (outdir != NULL && (fd = stage_in(outdir, &tmp, &e)) == -1)
-			rc = e.status;
+			rc = e.cause;
 		else
 			rc = fn(st, outdir == NULL ? name : NULL, in, inlen,
 			    arg, fd, &out, &outlen, &e);
@@ -157,7 +157,7 @@ hd_batch(const char *dir, char *const *files, size_t n, const char *outdir,
 			warnx("%s: %s", name, hd_error_text(&e));
 		else if (outdir != NULL) {
 			if ((out != NULL && hd_write_all(fd, out, outlen) != 0 &&
-			    (rc = hd_error_set(&e, EX_IOERR, "%s: %s", outdir,
+			    (rc = hd_error_set(&e, HD_E_IO, "%s: %s", outdir,
 			    strerror(errno))) != 0) ||
 			    (rc = place(fd, tmp, outdir, files[i], &e)) != 0)
 				warnx("%s", hd_error_text(&e));
@@ -166,7 +166,7 @@ hd_batch(const char *dir, char *const *files, size_t n, const char *outdir,
 			/* Nobody reads the rest: stop here. */
 			warn("stdout");
 			n = i + 1;
-			rc = EX_IOERR;
+			rc = HD_E_IO;
 		}
 		if (fd != -1) {
 			close(fd);

@@ -13,7 +13,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 #include "json.h"
 
 static int
@@ -88,12 +88,12 @@ hd_group_get(struct hd_state *st, const char *name, struct hd_group *g,
 	rc = hd_state_fetch(st, rkey, &val, &len);
 	g_free(rkey);
 	if (rc != 0)
-		return hd_error_set(e, EX_UNAVAILABLE, "group %s: no such "
+		return hd_error_set(e, HD_E_UNAVAILABLE, "group %s: no such "
 		    "group", name);
 	rc = parse_group(name, val, len, g);
 	g_free(val);
 	if (rc != 0)
-		return hd_error_set(e, EX_CONFIG, "group %s: damaged record",
+		return hd_error_set(e, HD_E_CONFIG, "group %s: damaged record",
 		    name);
 	return 0;
 }
@@ -146,11 +146,11 @@ hd_group_valid(const char *name, const char *address, int mask,
 	char *addr;
 
 	if (!valid_name(name))
-		return hd_error_set(e, EX_USAGE, "%s: a group name is letters, "
+		return hd_error_set(e, HD_E_USAGE, "%s: a group name is letters, "
 		    "digits, '.', '_' and '-'", name);
 	if ((mask & HD_GROUP_ADDRESS) && address != NULL) {
 		if ((addr = hd_addr_normalize(address)) == NULL)
-			return hd_error_set(e, EX_USAGE, "%s: not an email "
+			return hd_error_set(e, HD_E_USAGE, "%s: not an email "
 			    "address", address);
 		g_free(addr);
 	}
@@ -172,7 +172,7 @@ hd_group_set(struct hd_state *st, const char *name, const struct hd_group *set,
 	int rc;
 
 	if (hd_group_valid(name, set->address, mask, e) != 0)
-		return e->status;
+		return e->cause;
 	if ((mask & HD_GROUP_ADDRESS) && set->address != NULL)
 		addr = hd_addr_normalize(set->address);
 	if (hd_group_get(st, name, &g, &ignore) != 0) {
@@ -194,7 +194,7 @@ hd_group_set(struct hd_state *st, const char *name, const struct hd_group *set,
 	val = group_json(&g, 0);
 	rkey = g_strdup_printf("group:%s", name);
 	rc = hd_state_store(st, rkey, val, strlen(val)) == 0 ? 0 :
-	    hd_error_set(e, EX_IOERR, "state: cannot store group %s", name);
+	    hd_error_set(e, HD_E_IO, "state: cannot store group %s", name);
 	comment = rc == 0 ? val : e->text;
 	log_group(st, "group-set", name, rc == 0 ? "success" : "failed",
 	    comment);
@@ -216,7 +216,7 @@ hd_group_delete(struct hd_state *st, const char *name, struct hd_error *e)
 		return rc;
 	group_free(&g);
 	rkey = g_strdup_printf("group:%s", name);
-	rc = hd_state_delete(st, rkey) == 0 ? 0 : hd_error_set(e, EX_IOERR,
+	rc = hd_state_delete(st, rkey) == 0 ? 0 : hd_error_set(e, HD_E_IO,
 	    "state: cannot delete group %s", name);
 	g_free(rkey);
 	log_group(st, "group-delete", name, rc == 0 ? "success" : "failed",
@@ -506,10 +506,10 @@ hd_group_apply(struct hd_state *st, const char *name, const char *draft,
 	do_sign = sign == -1 ? d.sign_active : sign;
 	do_enc = encrypt == -1 ? d.encrypt_active : encrypt;
 	if (sign == 1 && !d.sign_possible)
-		rc = hd_error_set(e, EX_UNAVAILABLE, "cannot sign: %s",
+		rc = hd_error_set(e, HD_E_UNAVAILABLE, "cannot sign: %s",
 		    d.sign_why);
 	else if (encrypt == 1 && !d.encrypt_possible)
-		rc = hd_error_set(e, EX_UNAVAILABLE, "cannot encrypt: %s",
+		rc = hd_error_set(e, HD_E_UNAVAILABLE, "cannot encrypt: %s",
 		    d.encrypt_why);
 	comment = g_strdup_printf("sign %s (%s%s%s), encrypt %s (%s%s%s)",
 	    do_sign ? "yes" : "no", sign == -1 ? "default" : "asked",

@@ -21,12 +21,41 @@
 #define HD_UNTRUSTED	3	/* signature cannot be fully trusted */
 
 /*
+ * What went wrong, as the library knows it: set where the fact is known
+ * (gpgme's error codes in keyring.c, the key rules in keystore.c), read by
+ * callers that decide on it, and turned into an exit status only by the
+ * tools, through hd_exit_status.  No caller decides on an error's text.
+ */
+enum hd_cause {
+	HD_E_NONE = 0,
+	HD_E_BAD = 1,		/* a signature or a decryption failed */
+	HD_E_NOTHING = 2,	/* nothing signed or encrypted, nothing found */
+	HD_E_USAGE = 64,	/* an argument that cannot be right */
+	HD_E_DATA = 65,		/* input that is not what it should be */
+	HD_E_NOINPUT = 66,	/* a named file or key is not there */
+	HD_E_UNAVAILABLE = 69,	/* a key or service that cannot serve */
+	HD_E_SOFTWARE = 70,	/* gpg did not do what it said it did */
+	HD_E_IO = 74,		/* reading or writing failed */
+	HD_E_TEMP = 75,		/* try again: memory, a lock, the network */
+	HD_E_CONFIG = 78,	/* the state directory or a record is damaged */
+	HD_E_NOKEY = 100,	/* no key for an address or a query */
+	HD_E_EXPIRED,		/* the key has expired */
+	HD_E_REVOKED,		/* the key is revoked */
+	HD_E_PASS_REQUIRED,	/* a secret key needs a passphrase, none given */
+	HD_E_PASS_BAD,		/* the passphrase given is wrong */
+	HD_E_UNSUPPORTED,	/* an algorithm or a format gpg does not do */
+};
+
+/*
+ * Every call that can fail returns 0, or the cause of the error it
+ * leaves in its struct hd_error (what hd_error_set returns).
+ *
  * text holds one problem a line.  When they do not all fit, it holds as
  * many whole lines as do and "... and N more"; hd_error_text gives the
  * whole text (of the last such error only).
  */
 struct hd_error {
-	int		 status;
+	enum hd_cause	 cause;
 	char		 text[4096];
 	const char	*whole;		/* hd_error_set's, not the caller's */
 };
@@ -42,83 +71,29 @@ struct hd_askpass {
 };
 
 /* util.c */
-int	 hd_error_set(struct hd_error *, int, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
+int	 hd_exit_status(int);
 const char *hd_error_text(const struct hd_error *);
-char	*hd_lines_cut(const char *, size_t);
 int	 hd_secure_init(void);
 char	*hd_sanitize(const char *);
-char	*hd_sanitize_filename(const char *);
-char	*hd_addr_normalize(const char *);
-char	*hd_addr_domain(const char *);
 void	 hd_time_iso(time_t, char *, size_t);
 void	 hd_time_date(time_t, char *, size_t);
 int	 hd_parse_period(const char *, long *);
 int	 hd_parse_time(const char *, time_t *);
 int	 hd_read_file(const char *, char **, size_t *, struct hd_error *);
-int	 hd_read_fd(int, char **, size_t *, struct hd_error *);
 int	 hd_passphrase_file(const char *, char **, struct hd_error *);
 int	 hd_passphrase_fd(int, char **, struct hd_error *);
 char	*hd_passphrase_tty(const char *);
 void	 hd_secure_free(char *);
-
-/*
- * A result at least this large (the input's size tells) is staged in an
- * unlinked file instead of memory: one copy of the message less at the
- * peak (PERFORMANCE.md: a 50 MB attachment in at most 3x its size).
- */
-#define HD_STAGE_MIN	(16u << 20)
-int	 hd_stage_open(const char *, char **);
-int	 hd_put(int, const char *, size_t, char **, size_t *,
-	    struct hd_error *);
 int	 hd_emit(const char *, size_t, int, int);
-int	 hd_write_all(int, const char *, size_t);
-int	 hd_is_fpr(const char *);
-int	 hd_is_keyid(const char *);
 
 /* state.c: the state directory and state.tdb */
 struct hd_state;
 
-#define HD_STATE_VERSION	1
-
-/*
- * gpg-agent.conf of the state's GnuPG home and of scratch homes: the
- * loopback pinentry, no passphrase cache (a wrong stored passphrase is
- * always found), and a cheap key unlock.
- */
-#define HD_WRITTEN	"# written by hdpgp\n"	/* first line of our files */
-#define HD_AGENT_CONF	HD_WRITTEN \
-	"allow-loopback-pinentry\n" \
-	"default-cache-ttl 0\n" \
-	"max-cache-ttl 0\n" \
-	"s2k-count 65536\n"
-
 int	 hd_state_open(struct hd_state **, const char *, int,
 	    struct hd_error *);
 void	 hd_state_close(struct hd_state *);
-const char *hd_state_dir(const struct hd_state *);
-const char *hd_state_gnupg(const struct hd_state *);
-int	 hd_state_fetch(struct hd_state *, const char *, char **, size_t *);
-int	 hd_state_store(struct hd_state *, const char *, const char *, size_t);
-int	 hd_state_delete(struct hd_state *, const char *);
-int	 hd_state_begin(struct hd_state *, struct hd_error *);
-int	 hd_state_commit(struct hd_state *, struct hd_error *);
-void	 hd_state_cancel(struct hd_state *);
-int	 hd_state_lock(struct hd_state *, const char *);
-void	 hd_state_unlock(struct hd_state *, const char *);
-int	 hd_state_keyring_lock(struct hd_state *, struct hd_error *);
-void	 hd_state_keyring_unlock(struct hd_state *);
-int	 hd_state_each(struct hd_state *, const char *,
-	    int (*)(const char *, const char *, size_t, void *), void *);
 
-/* keyring.c: every OpenPGP operation, through gpgme */
-struct hd_gpg;
-
-#define HD_CAP_SIGN	0x01
-#define HD_CAP_ENCRYPT	0x02
-#define HD_CAP_CERTIFY	0x04
-#define HD_CAP_AUTH	0x08
-
+/* keys, as keyring.c reads them and keystore.c keeps them */
 struct hd_subkey {
 	char		 fpr[41];
 	char		 keyid[17];
@@ -186,109 +161,6 @@ enum hd_import_how {
 	HD_IMPORT_REVOKED,	/* a revocation certificate alone */
 };
 
-int	 hd_gpg_open(struct hd_gpg **, struct hd_state *, struct hd_error *);
-void	 hd_gpg_close(struct hd_gpg *);
-void	 hd_gpg_set_passphrase(struct hd_gpg *, const char *);
-int	 hd_gpg_scan(struct hd_gpg *, const char *, size_t, struct hd_keyset *,
-	    struct hd_error *);
-int	 hd_gpg_import(struct hd_gpg *, const char *, size_t,
-	    struct hd_keyset *, enum hd_import_how **, struct hd_error *);
-int	 hd_gpg_import_revocation(struct hd_gpg *, const char *, size_t, int *,
-	    struct hd_error *);
-int	 hd_gpg_set_import(struct hd_gpg *, const char *, const char *,
-	    const char *, struct hd_error *);
-int	 hd_gpg_certified(struct hd_gpg *, const char *, const char *,
-	    const char *);
-int	 hd_gpg_keys(struct hd_gpg *, char **, size_t, struct hd_keyset *,
-	    struct hd_error *);
-int	 hd_gpg_try_secret(struct hd_gpg *, const struct hd_key *,
-	    const char *, int *, struct hd_error *);
-int	 hd_gpg_scratch(struct hd_state *, struct hd_gpg **, struct hd_error *);
-void	 hd_gpg_scratch_close(struct hd_gpg *);
-void	 hd_gpg_scratch_sweep(const char *);
-const char *hd_gpg_home(const struct hd_gpg *);
-int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
-	    size_t *, struct hd_error *);
-int	 hd_gpg_delete(struct hd_gpg *, const char *, struct hd_error *);
-int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
-	    char *, struct hd_error *);
-/* Verdicts on one signature (SPEC §5). */
-#define HD_SIG_GOOD		0
-#define HD_SIG_BAD		1
-#define HD_SIG_UNKNOWN_KEY	2
-#define HD_SIG_EXPIRED_KEY	3
-#define HD_SIG_REVOKED_KEY	4
-#define HD_SIG_EXPIRED_SIG	5
-#define HD_SIG_ERROR		6
-#define HD_SIG_WEAK_HASH	7	/* SHA-1, MD5, RIPEMD-160 over the data */
-
-/*
- * The most plaintext a message may unpack to: 64 MiB, or for decryption
- * 8 times the ciphertext when that is more.
- */
-#define HD_PLAIN_MAX		((size_t)64 << 20)
-
-struct hd_sig {
-	char		 fpr[41];	/* or the key ID, when unknown */
-	int		 verdict;
-	int64_t		 created;
-	char		*why;		/* for HD_SIG_ERROR */
-};
-
-struct hd_sigs {
-	size_t		 n;
-	struct hd_sig	*sig;
-};
-
-int	 hd_gpg_verify(struct hd_gpg *, const char *, size_t, const char *,
-	    size_t, char **, size_t *, struct hd_sigs *, struct hd_error *);
-int	 hd_gpg_decrypt(struct hd_gpg *, const char *, size_t, char **,
-	    size_t *, struct hd_sigs *, char *, struct hd_error *);
-void	 hd_gpg_set_lookup(struct hd_gpg *, char *(*)(void *, const char *),
-	    void *);
-void	 hd_sigs_free(struct hd_sigs *);
-void	 hd_gpg_set_budget(struct hd_gpg *, size_t);
-int	 hd_gpg_sign(struct hd_gpg *, const char *, const char *, size_t,
-	    char **, size_t *, char *, size_t, struct hd_error *);
-int	 hd_gpg_encrypt(struct hd_gpg *, char **, char **, const char *,
-	    const char *, size_t, int, char **, size_t *, struct hd_error *);
-
-/* packet.c: what OpenPGP packets say of themselves, to name gpg's failures */
-struct hd_pgp_facts {
-	int	 sig_version;		/* of the first signature, 0: none */
-	int	 hash;			/* its hash algorithm (v4) */
-	int	 critical_notation;	/* in any signature */
-	int	 critical_other;	/* unknown critical subpacket */
-	int	 enc_version;		/* a session key or data packet gpg
-					 * does not read, 0: none */
-};
-
-void	 hd_pgp_facts(const char *, size_t, struct hd_pgp_facts *);
-const char *hd_pgp_unsupported(const struct hd_pgp_facts *);
-
-/* packet-key.c: OpenPGP packets read without gpg, for key import */
-struct hd_pktsig {
-	int		 type;		/* signature type, -1 unreadable */
-	char		 issuer[41];	/* key ID or fingerprint, or "" */
-};
-
-struct hd_pktkey {
-	char		 keyid[17];	/* "" if not a v4 key */
-	size_t		 nforeign;	/* signatures by other keys */
-	struct hd_pktsig *foreign;
-};
-
-struct hd_packets {
-	size_t		 nkey;
-	struct hd_pktkey *key;
-	size_t		 nlone;		/* signatures outside any key */
-	struct hd_pktsig *lone;
-};
-
-int	 hd_packets_read(const char *, size_t, struct hd_packets *);
-void	 hd_packets_free(struct hd_packets *);
-char	*hd_dearmor(const char *, size_t, size_t *);
-
 /* keystore.c: the key index in state.tdb */
 #define HD_EXPIRING_DAYS	30
 
@@ -312,18 +184,11 @@ struct hd_import {
 int	 hd_key_import(struct hd_state *, const char *, size_t, const char *,
 	    int, const struct hd_askpass *, struct hd_import *,
 	    struct hd_error *);
-int	 hd_key_import_from(struct hd_state *, const char *, size_t,
-	    const struct hd_origin *, int, struct hd_import *,
-	    struct hd_error *);
 void	 hd_import_free(struct hd_import *);
 char	*hd_import_json(const struct hd_import *);
-int	 hd_key_get(struct hd_state *, const char *, struct hd_key *);
 int	 hd_key_find(struct hd_state *, const char *, struct hd_keyset *,
 	    struct hd_error *);
-int	 hd_key_resolve(struct hd_state *, const char *, struct hd_key *,
-	    struct hd_error *);
 int	 hd_key_all(struct hd_state *, struct hd_keyset *);
-int	 hd_key_listed(struct hd_state *, const char *, struct hd_keyset *);
 int	 hd_key_delete(struct hd_state *, const char *, struct hd_error *);
 int	 hd_key_export(struct hd_state *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
@@ -333,14 +198,9 @@ int	 hd_key_passwd(struct hd_state *, const char *, const char *,
 	    struct hd_error *);
 int	 hd_key_alias(struct hd_state *, const char *, const char *,
 	    struct hd_error *);
-int	 hd_key_passphrase(struct hd_state *, const char *, char **);
 int	 hd_key_prefer(struct hd_state *, const char *, const char *,
 	    struct hd_error *);
-int	 hd_key_serves(struct hd_state *, const char *, const char *);
-int	 hd_addr_excluded(struct hd_state *, const char *, const char *);
-char	*hd_addr_preferred(struct hd_state *, const char *);
 void	 hd_key_roles(struct hd_state *, struct hd_key *, time_t);
-void	 hd_roles_free(struct hd_role *, size_t);
 const char *hd_role_name(int);
 
 struct hd_conflict {
@@ -354,33 +214,13 @@ void	 hd_conflicts_free(struct hd_conflict *, size_t);
 char	*hd_check_json(const struct hd_keyset *, const struct hd_conflict *,
 	    size_t, time_t);
 const char *hd_key_status(const struct hd_key *, time_t);
-const char *hd_key_email(const struct hd_key *, size_t);
 int	 hd_key_matches(const struct hd_key *, const char *);
 char	*hd_keyset_json(const struct hd_keyset *, time_t, int);
-void	 hd_key_free(struct hd_key *);
 void	 hd_keyset_free(struct hd_keyset *);
 
-/*
- * origin.c: where each key came from (issue 12).  A key with no record
- * came from an administrator before hdpgp kept them: it is pinned, as
- * keys from a file or generate are.
- */
-struct hd_origin {
-	char		 source[16];	/* file generated wkd keyserver */
-	char		*url;		/* network sources, NULL otherwise */
-	char		*address;	/* the address it was found for */
-	int64_t		 first;		/* first and last seen, 0: unknown */
-	int64_t		 last;
-};
+/* origin.c: where each key came from */
+struct hd_origin;
 
-int	 hd_origin_get(struct hd_state *, const char *, struct hd_origin *);
-int	 hd_origin_put(struct hd_state *, const char *,
-	    const struct hd_origin *);
-int	 hd_origin_drop(struct hd_state *, const char *);
-int	 hd_origin_pinned(const struct hd_origin *);
-int	 hd_origin_network(const char *);
-int	 hd_key_pinned(struct hd_state *, const char *);
-void	 hd_origin_free(struct hd_origin *);
 char	*hd_origin_text(const struct hd_origin *);
 
 /* http.c: HTTPS GET through libcurl, for locate and refresh only */
@@ -402,13 +242,8 @@ struct hd_net {
 
 char	*hd_http_base(const char *);
 int	 hd_http_resolve_ok(const char *);
-int	 hd_http_get(const struct hd_net *, const char *, size_t, char **,
-	    size_t *, int *, struct hd_error *);
 
 /* wkd.c: Web Key Directory names and the published tree */
-char	*hd_zb32(const unsigned char *, size_t);
-char	*hd_wkd_hash(const char *);
-char	*hd_wkd_url(const char *, int);
 int	 hd_wkd_publish(struct hd_state *, const char *, const char *, int,
 	    char **, size_t, char ***, struct hd_error *);
 
@@ -436,70 +271,6 @@ int	 hd_key_refresh(struct hd_state *, const struct hd_net *, char **,
 	    size_t, struct hd_found_keys *, struct hd_error *);
 char	*hd_found_json(const struct hd_found_keys *);
 void	 hd_found_keys_free(struct hd_found_keys *);
-
-/* mime.c: MIME parsing and writing, through gmime */
-struct hd_msg;
-
-#define HD_MSG_PLAIN		0
-#define HD_MSG_SIGNED		1
-#define HD_MSG_ENCRYPTED	2
-
-int	 hd_msg_parse(const char *, size_t, struct hd_msg **,
-	    struct hd_error *);
-void	 hd_msg_free(struct hd_msg *);
-int	 hd_msg_kind(const struct hd_msg *);
-const char *hd_msg_ambiguous(const struct hd_msg *);
-char	**hd_msg_from(const struct hd_msg *);
-char	**hd_msg_recipients(const struct hd_msg *);
-char	**hd_msg_bcc(const struct hd_msg *);
-char	*hd_msg_id(const struct hd_msg *);
-int	 hd_msg_body(struct hd_msg *, int, char **, size_t *,
-	    struct hd_error *);
-void	 hd_msg_set_output(struct hd_msg *, int);
-int	 hd_msg_signed(struct hd_msg *, char *, size_t, const char *,
-	    size_t, const char *, char **, size_t *, struct hd_error *);
-int	 hd_msg_encrypted(struct hd_msg *, char *, size_t, int, char **,
-	    size_t *, struct hd_error *);
-
-/* A signed or encrypted entity found in an incoming message. */
-#define HD_FOUND_SIGNED		1	/* multipart/signed */
-#define HD_FOUND_ENCRYPTED	2	/* multipart/encrypted */
-#define HD_FOUND_CLEARSIGNED	3	/* inline, in a text part */
-#define HD_FOUND_ARMORED	4	/* inline PGP MESSAGE */
-#define HD_FOUND_ERROR		5	/* hostile or broken structure */
-#define HD_FOUND_ATTACHMENT	6	/* an encrypted .pgp/.gpg/.asc file */
-
-struct hd_found {
-	int	 kind;
-	int	 whole;		/* covers the whole message */
-	int	 in_place;	/* may be decrypted where it stands */
-	void	*where;		/* the part, for hd_msg_replace */
-	char	*error;		/* malformed: why */
-	char	*data;		/* signed bytes (CRLF), armor, ciphertext */
-	size_t	 len;
-	int	 borrowed;	/* data is part of the message: not freed */
-	char	*sig;		/* multipart/signed: the signature */
-	size_t	 siglen;
-};
-
-int	 hd_msg_find(const struct hd_msg *, struct hd_found ***, size_t *);
-void	 hd_found_free(struct hd_found **, size_t);
-char	*hd_msg_sender(const struct hd_msg *);
-char	*hd_addr_single(const char *);
-int	 hd_msg_rewrite(const struct hd_msg *, const char *const *,
-	    const char *const *, const char *const *, const char *, size_t,
-	    char **, size_t *);
-char	**hd_msg_protected(const struct hd_msg *);
-void	 hd_msg_replace(struct hd_msg *, const struct hd_found *, const char *,
-	    size_t);
-
-/* policy.c: which key serves an address, and groups */
-int	 hd_select(struct hd_state *, const char *, int, int, time_t,
-	    struct hd_key *, char **);
-int	 hd_addr_server(struct hd_state *, const char *, const char *, time_t,
-	    char *);
-int	 hd_group_address(struct hd_state *, const char *, char **,
-	    struct hd_error *);
 
 /* group.c: per-group defaults and the composer's decision */
 struct hd_group {
@@ -557,8 +328,6 @@ struct hd_out {
 
 int	 hd_outgoing(const char *, const char *, const struct hd_out *,
 	    char **, size_t *, int *, struct hd_error *);
-int	 hd_outgoing_buf(struct hd_state *, const char *, size_t,
-	    const struct hd_out *, int, char **, size_t *, struct hd_error *);
 
 /* incoming.c: hdpgp-verify and hdpgp-decrypt */
 #define HD_IN_FILTER	0	/* the message with our verdict fields */
@@ -572,30 +341,6 @@ struct hd_in {
 
 int	 hd_incoming(const char *, const char *, const struct hd_in *,
 	    char **, size_t *, int *, struct hd_error *);
-int	 hd_incoming_buf(struct hd_state *, const char *, const char *,
-	    size_t, const struct hd_in *, int, char **, size_t *,
-	    struct hd_error *);
-
-/*
- * The OpenPGP operations incoming mail needs: gpg's (hd_gpg_crypto), or
- * the fuzz target's stand-in, which judges without spawning gpg.
- */
-struct hd_crypto {
-	int	(*open)(struct hd_gpg **, struct hd_state *, size_t,
-		    struct hd_error *);
-	void	(*close)(struct hd_gpg *);
-	int	(*verify)(struct hd_gpg *, const char *, size_t, const char *,
-		    size_t, char **, size_t *, struct hd_sigs *,
-		    struct hd_error *);
-	int	(*decrypt)(struct hd_gpg *, const char *, size_t, char **,
-		    size_t *, struct hd_sigs *, char *, struct hd_error *);
-};
-
-extern const struct hd_crypto hd_gpg_crypto;
-
-int	 hd_incoming_with(const struct hd_crypto *, struct hd_state *,
-	    const char *, const char *, size_t, const struct hd_in *, int,
-	    char **, size_t *, struct hd_error *);
 
 /* batch.c: many messages in one run (FILE... and -o DIR) */
 typedef int hd_filter_fn(struct hd_state *, const char *, const char *,
@@ -619,14 +364,6 @@ struct hd_logrec {
 	const char	*keys;
 	const char	*comment;
 };
-
-int	 hd_log_append(struct hd_state *, const struct hd_logrec *,
-	    struct hd_error *);
-void	 hd_log_note(struct hd_state *, const struct hd_logrec *);
-void	 hd_log_action(struct hd_state *, const char *, const char *,
-	    const char *, const char *, const char *);
-int	 hd_log_last(struct hd_state *, size_t,
-	    int (*)(const char *, void *), void *);
 
 struct hd_logquery {
 	size_t		 max;		/* 0: all */

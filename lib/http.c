@@ -16,7 +16,7 @@
 #include <curl/curl.h>
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 struct sink {
 	GString		*buf;
@@ -82,30 +82,30 @@ curl_fail(CURLcode c, const struct sink *s, const char *url, int *nohost,
 	switch (c) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		*nohost = 1;
-		return hd_error_set(e, EX_TEMPFAIL, "%s: host not found", url);
+		return hd_error_set(e, HD_E_TEMP, "%s: host not found", url);
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
 		if (c == CURLE_FILESIZE_EXCEEDED || s->over)
-			return hd_error_set(e, EX_DATAERR, "%s: answer larger "
+			return hd_error_set(e, HD_E_DATA, "%s: answer larger "
 			    "than %zu KiB refused", url, s->max >> 10);
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		/* A redirect to plain HTTP: never followed. */
-		return hd_error_set(e, EX_DATAERR, "%s: redirect to a "
+		return hd_error_set(e, HD_E_DATA, "%s: redirect to a "
 		    "protocol other than HTTPS refused", url);
 	case CURLE_TOO_MANY_REDIRECTS:
-		return hd_error_set(e, EX_TEMPFAIL, "%s: more than %d "
+		return hd_error_set(e, HD_E_TEMP, "%s: more than %d "
 		    "redirects", url, HD_REDIRECTS);
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
-		return hd_error_set(e, EX_TEMPFAIL, "%s: server certificate "
+		return hd_error_set(e, HD_E_TEMP, "%s: server certificate "
 		    "not trusted: %s", url, curl_easy_strerror(c));
 	case CURLE_OPERATION_TIMEDOUT:
-		return hd_error_set(e, EX_TEMPFAIL, "%s: timed out", url);
+		return hd_error_set(e, HD_E_TEMP, "%s: timed out", url);
 	default:
 		break;
 	}
-	return hd_error_set(e, EX_TEMPFAIL, "%s: %s", url,
+	return hd_error_set(e, HD_E_TEMP, "%s: %s", url,
 	    curl_easy_strerror(c));
 }
 
@@ -134,7 +134,7 @@ hd_http_get(const struct hd_net *net, const char *url, size_t max,
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (c = curl_easy_init()) == NULL) {
 		g_string_free(s.buf, TRUE);
-		return hd_error_set(e, EX_SOFTWARE, "libcurl cannot start");
+		return hd_error_set(e, HD_E_SOFTWARE, "libcurl cannot start");
 	}
 	for (i = 0; i < net->nresolve; i++)
 		res = curl_slist_append(res, net->resolve[i]);
@@ -165,10 +165,10 @@ hd_http_get(const struct hd_net *net, const char *url, size_t max,
 		if (code == 200)
 			rc = 0;
 		else if (code >= 500 || code == 408 || code == 429)
-			rc = hd_error_set(e, EX_TEMPFAIL, "%s: server error %ld",
+			rc = hd_error_set(e, HD_E_TEMP, "%s: server error %ld",
 			    url, code);
 		else
-			rc = hd_error_set(e, HD_NONE, "%s: not found (%ld)",
+			rc = hd_error_set(e, HD_E_NOTHING, "%s: not found (%ld)",
 			    url, code);
 	}
 	curl_easy_cleanup(c);

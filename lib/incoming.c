@@ -15,7 +15,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 #include "json.h"
 
 enum { ENC_NONE, ENC_DECRYPTED, ENC_FAILED, ENC_SKIPPED };
@@ -753,7 +753,7 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 		    (const char *const *)drop->pdata,
 		    (const char *const *)prot, entity, elen, out,
 		    outlen) != 0) {
-			rc = hd_error_set(e, EX_IOERR, "output: %s",
+			rc = hd_error_set(e, HD_E_IO, "output: %s",
 			    strerror(errno));
 			goto out;
 		}

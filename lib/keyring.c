@@ -22,7 +22,7 @@
 #include <glib/gstdio.h>
 #include <gpgme.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 struct hd_gpg {
 	gpgme_ctx_t	 ctx;
@@ -47,52 +47,52 @@ init_gpgme(struct hd_error *e)
 	/* Must come before gpgme_check_version: no gpgconf, no gpgsm. */
 	gpgme_set_global_flag("disable-gpgconf", "1");
 	if (gpgme_check_version("1.18.0") == NULL)
-		return hd_error_set(e, EX_UNAVAILABLE,
+		return hd_error_set(e, HD_E_UNAVAILABLE,
 		    "gpgme 1.18 or later is needed");
 	done = 1;
 	return 0;
 }
 
-/* gpgme's errors in the sysexits table and plain words. */
+/* gpgme's error codes as causes, in plain words. */
 static int
 gpg_fail(struct hd_error *e, gpgme_error_t err, const char *what)
 {
-	int status;
+	enum hd_cause cause;
 
 	switch (gpgme_err_code(err)) {
 	case GPG_ERR_BAD_PASSPHRASE:
-		return hd_error_set(e, EX_DATAERR, "%s: passphrase is invalid",
+		return hd_error_set(e, HD_E_PASS_BAD, "%s: passphrase is invalid",
 		    what);
 	case GPG_ERR_NO_PASSPHRASE:
-		return hd_error_set(e, EX_DATAERR, "%s: passphrase required",
+		return hd_error_set(e, HD_E_PASS_REQUIRED, "%s: passphrase required",
 		    what);
 	case GPG_ERR_NO_AGENT:
 	case GPG_ERR_AGENT:
 	case GPG_ERR_ASS_CONNECT_FAILED:
 	case GPG_ERR_TIMEOUT:
 	case GPG_ERR_LOCKED:
-		status = EX_TEMPFAIL;
+		cause = HD_E_TEMP;
 		break;
 	case GPG_ERR_ENOENT:
 	case GPG_ERR_INV_ENGINE:
-		status = EX_UNAVAILABLE;
+		cause = HD_E_UNAVAILABLE;
 		break;
 	case GPG_ERR_ENOSPC:
 	case GPG_ERR_EDQUOT:
 	case GPG_ERR_EIO:
 	case GPG_ERR_EROFS:
 	case GPG_ERR_EACCES:
-		status = EX_IOERR;
+		cause = HD_E_IO;
 		break;
 	case GPG_ERR_NO_DATA:
 	case GPG_ERR_INV_DATA:
 	case GPG_ERR_BAD_DATA:
-		status = EX_DATAERR;
+		cause = HD_E_DATA;
 		break;
 	default:
-		status = EX_SOFTWARE;
+		cause = HD_E_SOFTWARE;
 	}
-	return hd_error_set(e, status, "%s: %s", what, gpgme_strerror(err));
+	return hd_error_set(e, cause, "%s: %s", what, gpgme_strerror(err));
 }
 
 /*
@@ -157,7 +157,7 @@ gpg_new(struct hd_gpg **out, const char *home, int scratch,
 	if (err != 0) {
 		gpg_fail(e, err, "gpgme");
 		hd_gpg_close(g);
-		return e->status;
+		return e->cause;
 	}
 	gpgme_set_passphrase_cb(g->ctx, passphrase_cb, g);
 	/* No dirmngr, no keyserver: mail never makes us go online. */
@@ -290,9 +290,9 @@ hd_gpg_scan(struct hd_gpg *g, const char *buf, size_t len,
 	    e);
 	gpgme_data_release(d);
 	/* gpg says "no data" when the input holds no key at all. */
-	if (rc == EX_DATAERR || (rc == 0 && ks->n == 0)) {
+	if (rc == HD_E_DATA || (rc == 0 && ks->n == 0)) {
 		hd_keyset_free(ks);
-		return hd_error_set(e, EX_DATAERR,
+		return hd_error_set(e, HD_E_DATA,
 		    "no OpenPGP key found in the input");
 	}
 	return rc;
@@ -316,7 +316,7 @@ import_failed(struct hd_gpg *g, struct hd_error *e)
 	if ((fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600)) == -1 ||
 	    hd_write_all(fd, zeros, sizeof(zeros)) != 0 || fsync(fd) != 0) {
 		saved = errno;
-		rc = hd_error_set(e, EX_IOERR, "%s: keys cannot be written: %s",
+		rc = hd_error_set(e, HD_E_IO, "%s: keys cannot be written: %s",
 		    g->home, strerror(saved));
 	}
 	if (fd != -1) {
@@ -326,7 +326,7 @@ import_failed(struct hd_gpg *g, struct hd_error *e)
 	g_free(path);
 	if (rc != 0)
 		return rc;
-	return hd_error_set(e, EX_DATAERR, "no OpenPGP key could be imported");
+	return hd_error_set(e, HD_E_DATA, "no OpenPGP key could be imported");
 }
 
 /* flags: the public half's import status, the secret half's << 8. */
@@ -550,7 +550,7 @@ get_key(struct hd_gpg *g, const char *fpr, int secret, gpgme_key_t *k,
 	}
 	gpgme_op_keylist_end(g->ctx);
 	if (gpgme_err_code(err) == GPG_ERR_EOF)
-		return hd_error_set(e, EX_NOINPUT, "%s: no %s key in the "
+		return hd_error_set(e, HD_E_NOINPUT, "%s: no %s key in the "
 		    "keyring", fpr, secret ? "secret" : "public");
 	return err != 0 ? gpg_fail(e, err, fpr) : 0;
 }
@@ -721,14 +721,14 @@ hd_gpg_scratch(struct hd_state *st, struct hd_gpg **out, struct hd_error *e)
 	int rc;
 
 	if ((stamp = proc_stamp((long)getpid())) == NULL)
-		return hd_error_set(e, EX_SOFTWARE, "/proc/%ld/stat: cannot "
+		return hd_error_set(e, HD_E_SOFTWARE, "/proc/%ld/stat: cannot "
 		    "be read", (long)getpid());
 	name = g_strdup_printf("scratch.%ld.%s.XXXXXX", (long)getpid(), stamp);
 	tmpl = g_build_filename(hd_state_dir(st), name, NULL);
 	g_free(stamp);
 	g_free(name);
 	if (g_mkdtemp_full(tmpl, 0700) == NULL) {
-		rc = hd_error_set(e, EX_IOERR, "%s: %s", tmpl,
+		rc = hd_error_set(e, HD_E_IO, "%s: %s", tmpl,
 		    strerror(errno));
 		g_free(tmpl);
 		return rc;
@@ -833,10 +833,10 @@ hd_gpg_export(struct hd_gpg *g, const char *fpr, int secret, int binary,
 		return gpg_fail(e, err, fpr);
 	}
 	if (take_data(d, buf, len) != 0)
-		return hd_error_set(e, EX_TEMPFAIL, "%s: out of memory", fpr);
+		return hd_error_set(e, HD_E_TEMP, "%s: out of memory", fpr);
 	if (*len == 0) {
 		g_free(*buf);
-		return hd_error_set(e, EX_SOFTWARE, "%s: gpg exported nothing",
+		return hd_error_set(e, HD_E_SOFTWARE, "%s: gpg exported nothing",
 		    fpr);
 	}
 	return 0;
@@ -850,7 +850,7 @@ hd_gpg_delete(struct hd_gpg *g, const char *fpr, struct hd_error *e)
 	int rc;
 
 	if ((rc = get_key(g, fpr, 0, &k, e)) != 0)
-		return rc == EX_NOINPUT ? 0 : rc;
+		return rc == HD_E_NOINPUT ? 0 : rc;
 	err = gpgme_op_delete_ext(g->ctx, k,
 	    GPGME_DELETE_ALLOW_SECRET | GPGME_DELETE_FORCE);
 	gpgme_key_unref(k);
@@ -880,7 +880,7 @@ hd_gpg_generate(struct hd_gpg *g, const char *uid, const char *algo,
 	    strcmp(algo, "rsa4096") == 0) {
 		prim = sub = algo;
 	} else
-		return hd_error_set(e, EX_USAGE, "%s: unknown algorithm", algo);
+		return hd_error_set(e, HD_E_USAGE, "%s: unknown algorithm", algo);
 	flags = expires == 0 ? GPGME_CREATE_NOEXPIRE : 0;
 	if (g->pass == NULL)
 		flags |= GPGME_CREATE_NOPASSWD;
@@ -890,7 +890,7 @@ hd_gpg_generate(struct hd_gpg *g, const char *uid, const char *algo,
 		return gpg_fail(e, err, uid);
 	r = gpgme_op_genkey_result(g->ctx);
 	if (r == NULL || r->fpr == NULL)
-		return hd_error_set(e, EX_SOFTWARE, "%s: gpg made no key", uid);
+		return hd_error_set(e, HD_E_SOFTWARE, "%s: gpg made no key", uid);
 	g_strlcpy(fpr, r->fpr, 41);
 	if ((rc = get_key(g, fpr, 1, &k, e)) != 0)
 		return rc;
@@ -977,7 +977,7 @@ hd_gpg_sign(struct hd_gpg *g, const char *fpr, const char *buf, size_t len,
 	g_strlcpy(hash, gpgme_hash_algo_name(r->signatures->hash_algo),
 	    hashlen);
 	if (take_data(out, sig, siglen) != 0)
-		return hd_error_set(e, EX_TEMPFAIL, "sign: out of memory");
+		return hd_error_set(e, HD_E_TEMP, "sign: out of memory");
 	return 0;
 }
 
@@ -1038,13 +1038,13 @@ hd_gpg_encrypt(struct hd_gpg *g, char **fprs, char **hidden,
 		gpgme_data_release(out);
 		*cipher = NULL;
 		if ((end = lseek(cfd, 0, SEEK_END)) == -1)
-			return hd_error_set(e, EX_IOERR, "encrypt: %s",
+			return hd_error_set(e, HD_E_IO, "encrypt: %s",
 			    strerror(errno));
 		*clen = (size_t)end;
 		return 0;
 	}
 	if (take_data(out, cipher, clen) != 0)
-		return hd_error_set(e, EX_TEMPFAIL, "encrypt: out of memory");
+		return hd_error_set(e, HD_E_TEMP, "encrypt: out of memory");
 	return 0;
 }
 
@@ -1222,11 +1222,11 @@ hd_gpg_verify(struct hd_gpg *g, const char *sig, size_t siglen,
 		g_byte_array_free(sk.buf, TRUE);
 		hd_sigs_free(sigs);
 		if (sk.over)
-			return hd_error_set(e, EX_DATAERR, "verify: "
+			return hd_error_set(e, HD_E_DATA, "verify: "
 			    "plaintext larger than %zu MiB", sk.max >> 20);
 		/* gpg's "No data" for a v6 signature, named. */
 		if ((why = hd_pgp_unsupported(&facts)) != NULL)
-			return hd_error_set(e, EX_DATAERR, "%s", why);
+			return hd_error_set(e, HD_E_DATA, "%s", why);
 		return gpg_fail(e, err, "verify");
 	}
 	if (plain != NULL) {
@@ -1318,25 +1318,25 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 	/* gpg "decrypts" a message that was only signed: not ours to call
 	 * encrypted (SECURITY.md #20). */
 	if (err == 0 && (dr == NULL || dr->recipients == NULL))
-		rc = hd_error_set(e, HD_BAD, "not encrypted to a public key");
+		rc = hd_error_set(e, HD_E_BAD, "not encrypted to a public key");
 	else if (err == 0 && dr->legacy_cipher_nomdc)
-		rc = hd_error_set(e, HD_BAD, "no integrity protection (MDC)");
+		rc = hd_error_set(e, HD_E_BAD, "no integrity protection (MDC)");
 	else if (err == 0 && dr->unsupported_algorithm != NULL)
-		rc = hd_error_set(e, HD_BAD, "unsupported algorithm %s",
+		rc = hd_error_set(e, HD_E_BAD, "unsupported algorithm %s",
 		    dr->unsupported_algorithm);
 	else if (err == 0 && dr->wrong_key_usage)
-		rc = hd_error_set(e, HD_BAD, "key not meant for encryption");
+		rc = hd_error_set(e, HD_E_BAD, "key not meant for encryption");
 	else if (sk.over)
 		/* One reason, however gpg and the pipe raced to report it. */
-		rc = hd_error_set(e, HD_BAD, "plaintext larger than %zu MiB",
+		rc = hd_error_set(e, HD_E_BAD, "plaintext larger than %zu MiB",
 		    sk.max >> 20);
 	else if (gpgme_err_code(err) == GPG_ERR_NO_SECKEY)
-		rc = hd_error_set(e, HD_BAD, "no secret key");
+		rc = hd_error_set(e, HD_E_BAD, "no secret key");
 	else if (err != 0) {
 		/* gpg's "No data" for a v6 message, named. */
 		hd_pgp_facts(cipher, len, &facts);
 		if (hd_pgp_unsupported(&facts) != NULL)
-			rc = hd_error_set(e, HD_BAD, "%s",
+			rc = hd_error_set(e, HD_E_BAD, "%s",
 			    hd_pgp_unsupported(&facts));
 		else
 			rc = gpg_fail(e, err, "decrypt");

@@ -28,7 +28,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 #include "json.h"
 
 static const char *cap_names[] = { "sign", "encrypt", "certify", "auth" };
@@ -639,12 +639,12 @@ hd_key_prefer(struct hd_state *st, const char *query, const char *address,
 	int rc;
 
 	if ((addr = hd_addr_normalize(address)) == NULL)
-		return hd_error_set(e, EX_USAGE, "%s: not an email address",
+		return hd_error_set(e, HD_E_USAGE, "%s: not an email address",
 		    address);
 	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
 		goto out;
 	if (!carries(&k, addr)) {
-		rc = hd_error_set(e, EX_DATAERR, "%s: the key has no valid "
+		rc = hd_error_set(e, HD_E_DATA, "%s: the key has no valid "
 		    "user ID for %s", k.fpr, addr);
 		goto out;
 	}
@@ -667,7 +667,7 @@ hd_key_prefer(struct hd_state *st, const char *query, const char *address,
 	}
 	if (rc != 0) {
 		hd_state_cancel(st);
-		rc = hd_error_set(e, EX_IOERR, "state: cannot store the key "
+		rc = hd_error_set(e, HD_E_IO, "state: cannot store the key "
 		    "for %s", addr);
 	} else
 		rc = hd_state_commit(st, e);
@@ -852,11 +852,11 @@ hd_key_find(struct hd_state *st, const char *query, struct hd_keyset *ks,
 		g_free(rkey);
 		g_free(addr);
 	} else
-		rc = hd_error_set(e, EX_USAGE, "%s: not a fingerprint, key ID "
+		rc = hd_error_set(e, HD_E_USAGE, "%s: not a fingerprint, key ID "
 		    "or email address", query);
 	g_free(up);
 	if (rc == 0 && ks->n == 0)
-		rc = hd_error_set(e, EX_NOINPUT, "%s: no such key", query);
+		rc = hd_error_set(e, HD_E_NOINPUT, "%s: no such key", query);
 	return rc;
 }
 
@@ -876,7 +876,7 @@ hd_key_resolve(struct hd_state *st, const char *query, struct hd_key *k,
 		s = g_string_new(NULL);
 		for (i = 0; i < ks.n; i++)
 			g_string_append_printf(s, " %s", ks.key[i].fpr);
-		rc = hd_error_set(e, EX_USAGE, "%s: %zu keys match, name one "
+		rc = hd_error_set(e, HD_E_USAGE, "%s: %zu keys match, name one "
 		    "by fingerprint:%s", query, ks.n, s->str);
 		g_string_free(s, TRUE);
 		hd_keyset_free(&ks);
@@ -1088,7 +1088,7 @@ check_secrets(struct hd_state *st, const char *buf, size_t len,
 		}
 		rc = hd_gpg_try_secret(g, k, *pass, &unprot, e);
 		if (rc != 0 && *pass == NULL &&
-		    strstr(e->text, "passphrase required") != NULL &&
+		    e->cause == HD_E_PASS_REQUIRED &&
 		    (*pass = askpass(ap, k->fpr, primary_uid(k))) != NULL)
 			rc = hd_gpg_try_secret(g, k, *pass, &unprot, e);
 		if (rc == 0)
@@ -1354,13 +1354,13 @@ import_revocation(struct hd_state *st, struct hd_gpg *g, const char *buf,
 
 	for (i = 0; i < pk->nlone; i++)
 		if (pk->lone[i].type != 0x20)
-			return hd_error_set(e, EX_DATAERR,
+			return hd_error_set(e, HD_E_DATA,
 			    "no OpenPGP key found in the input");
 	if (*pk->lone[0].issuer == '\0')
-		return hd_error_set(e, EX_DATAERR, "revocation certificate "
+		return hd_error_set(e, HD_E_DATA, "revocation certificate "
 		    "without an issuer");
 	if (hd_key_resolve(st, pk->lone[0].issuer, &old, e) != 0)
-		return hd_error_set(e, EX_DATAERR, "revocation certificate "
+		return hd_error_set(e, HD_E_DATA, "revocation certificate "
 		    "for key %s, which is not in the store",
 		    pk->lone[0].issuer);
 	g_string_append(fprs, old.fpr);
@@ -1371,7 +1371,7 @@ import_revocation(struct hd_state *st, struct hd_gpg *g, const char *buf,
 	if (rc == 0)
 		rc = hd_gpg_keys(g, &fpr, 1, &ks, e);
 	if (rc == 0 && (ks.n != 1 || !ks.key[0].revoked))
-		rc = hd_error_set(e, EX_DATAERR, "%s: the revocation "
+		rc = hd_error_set(e, HD_E_DATA, "%s: the revocation "
 		    "certificate does not verify", old.fpr);
 	if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
 		ks.key[0].alias = old.alias != NULL ? g_strdup(old.alias) :
@@ -1380,7 +1380,7 @@ import_revocation(struct hd_state *st, struct hd_gpg *g, const char *buf,
 		ks.key[0].unprotected = old.unprotected;
 		if (put_key(st, &ks.key[0]) != 0) {
 			hd_state_cancel(st);
-			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
 			    "key %s", old.fpr);
 		} else
 			rc = hd_state_commit(st, e);
@@ -1483,7 +1483,7 @@ import_keys(struct hd_state *st, const char *buf, size_t len,
 		len = tlen;
 	}
 	if (alias != NULL && (dom = domain_of(alias)) == NULL) {
-		rc = hd_error_set(e, EX_USAGE, "%s: not a domain", alias);
+		rc = hd_error_set(e, HD_E_USAGE, "%s: not a domain", alias);
 		goto out;
 	}
 	read_packets(buf, len, &pk);
@@ -1493,7 +1493,7 @@ import_keys(struct hd_state *st, const char *buf, size_t len,
 	    origin->url, e)) != 0)
 		goto out;
 	if ((rc = hd_gpg_scan(g, buf, len, &scan, e)) != 0) {
-		if (rc == EX_DATAERR && pk.nkey == 0 && pk.nlone > 0)
+		if (rc == HD_E_DATA && pk.nkey == 0 && pk.nlone > 0)
 			rc = import_revocation(st, g, buf, len, &pk, res, fprs,
 			    e);
 		goto out;
@@ -1557,11 +1557,11 @@ import_keys(struct hd_state *st, const char *buf, size_t len,
 		if (rc == 0)
 			rc = note_origin(st, k->fpr, origin, had);
 		if (rc < 0)	/* put_key, store_pass: the state file */
-			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
 			    "key %s", k->fpr);
 		if (rc == 0 && claim(st, g, k, had ? &old : NULL,
 		    flags, notes) != 0)
-			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
 			    "the addresses of key %s", k->fpr);
 		/* sq revoke writes the key with its revocation: say so. */
 		if (had && !old.revoked && k->revoked)
@@ -1628,7 +1628,7 @@ hd_key_delete(struct hd_state *st, const char *query, struct hd_error *e)
 		if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
 			if (drop_key(st, &k) != 0) {
 				hd_state_cancel(st);
-				rc = hd_error_set(e, EX_IOERR, "state: cannot "
+				rc = hd_error_set(e, HD_E_IO, "state: cannot "
 				    "remove key %s", k.fpr);
 			} else
 				rc = hd_state_commit(st, e);
@@ -1654,7 +1654,7 @@ hd_key_export(struct hd_state *st, const char *query, int secret, int binary,
 	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
 		return rc;
 	if (secret && !k.secret) {
-		rc = hd_error_set(e, EX_DATAERR, "%s: no secret key (public "
+		rc = hd_error_set(e, HD_E_DATA, "%s: no secret key (public "
 		    "key only)", k.fpr);
 		goto out;
 	}
@@ -1685,7 +1685,7 @@ store_fresh(struct hd_state *st, struct hd_gpg *g, const char *fpr,
 		return rc;
 	if (ks.n != 1) {
 		hd_keyset_free(&ks);
-		return hd_error_set(e, EX_SOFTWARE, "%s: key not found after "
+		return hd_error_set(e, HD_E_SOFTWARE, "%s: key not found after "
 		    "generation", fpr);
 	}
 	ks.key[0].has_pass = pass != NULL;
@@ -1698,7 +1698,7 @@ store_fresh(struct hd_state *st, struct hd_gpg *g, const char *fpr,
 		    hd_origin_put(st, fpr, &o) != 0 ||
 		    store_pass(st, fpr, pass) != 0) {
 			hd_state_cancel(st);
-			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
 			    "key %s", fpr);
 		} else
 			rc = hd_state_commit(st, e);
@@ -1758,11 +1758,11 @@ hd_key_generate(struct hd_state *st, const char *address, const char *name,
 
 	*fpr = '\0';
 	if ((addr = hd_addr_normalize(address)) == NULL)
-		return hd_error_set(e, EX_USAGE, "%s: not an email address",
+		return hd_error_set(e, HD_E_USAGE, "%s: not an email address",
 		    address);
 	if (name != NULL && strpbrk(name, "<>\r\n") != NULL) {
 		g_free(addr);
-		return hd_error_set(e, EX_USAGE, "%s: a name may not hold "
+		return hd_error_set(e, HD_E_USAGE, "%s: a name may not hold "
 		    "<, > or line breaks", name);
 	}
 	uid = name != NULL ? g_strdup_printf("%s <%s>", name, addr) :
@@ -1813,7 +1813,7 @@ hd_key_passwd(struct hd_state *st, const char *query, const char *pass,
 	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
 		return rc;
 	if (!k.secret) {
-		rc = hd_error_set(e, EX_DATAERR, "%s: no secret key (public "
+		rc = hd_error_set(e, HD_E_DATA, "%s: no secret key (public "
 		    "key only)", k.fpr);
 		goto out;
 	}
@@ -1821,13 +1821,13 @@ hd_key_passwd(struct hd_state *st, const char *query, const char *pass,
 		goto out;
 	rc = hd_gpg_try_secret(g, &k, pass, &unprot, e);
 	if (rc == 0 && unprot)
-		rc = hd_error_set(e, EX_DATAERR, "%s: secret key is not "
+		rc = hd_error_set(e, HD_E_DATA, "%s: secret key is not "
 		    "protected by a passphrase: nothing to store", k.fpr);
 	if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
 		k.has_pass = 1;
 		if (put_key(st, &k) != 0 || store_pass(st, k.fpr, pass) != 0) {
 			hd_state_cancel(st);
-			rc = hd_error_set(e, EX_IOERR, "state: cannot store "
+			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
 			    "passphrase of %s", k.fpr);
 		} else
 			rc = hd_state_commit(st, e);
@@ -1850,7 +1850,7 @@ hd_key_alias(struct hd_state *st, const char *query, const char *domain,
 	int rc;
 
 	if (domain != NULL && (dom = domain_of(domain)) == NULL)
-		return hd_error_set(e, EX_USAGE, "%s: not a domain", domain);
+		return hd_error_set(e, HD_E_USAGE, "%s: not a domain", domain);
 	if ((rc = hd_key_resolve(st, query, &k, e)) != 0)
 		goto out;
 	if ((rc = hd_state_begin(st, e)) != 0)
@@ -1861,7 +1861,7 @@ hd_key_alias(struct hd_state *st, const char *query, const char *domain,
 	dom = NULL;
 	if (put_key(st, &k) != 0) {
 		hd_state_cancel(st);
-		rc = hd_error_set(e, EX_IOERR, "state: cannot store key %s",
+		rc = hd_error_set(e, HD_E_IO, "state: cannot store key %s",
 		    k.fpr);
 	} else
 		rc = hd_state_commit(st, e);

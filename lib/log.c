@@ -16,7 +16,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 #include "json.h"
 
 #define NEXT_KEY	"log:next"
@@ -171,7 +171,7 @@ hd_log_append(struct hd_state *st, const struct hd_logrec *r,
 	/* A store can fail on a lock another process holds: try again. */
 	for (tries = 0; tries < 100; tries++) {
 		if (hd_state_lock(st, NEXT_KEY) != 0) {
-			rc = hd_error_set(e, EX_TEMPFAIL, "log: state file "
+			rc = hd_error_set(e, HD_E_TEMP, "log: state file "
 			    "locked");
 			break;
 		}
@@ -186,7 +186,7 @@ hd_log_append(struct hd_state *st, const struct hd_logrec *r,
 		g_usleep(1000 + g_random_int_range(0, 5000));
 	}
 	if (rc != 0 && tries == 100)
-		rc = hd_error_set(e, EX_IOERR, "log: cannot write record");
+		rc = hd_error_set(e, HD_E_IO, "log: cannot write record");
 	g_free(rec);
 	return rc;
 }
@@ -357,7 +357,7 @@ hd_log_prune(struct hd_state *st, time_t before, uint64_t keep,
 
 	*gone = 0;
 	if (hd_state_lock(st, FIRST_KEY) != 0)
-		return hd_error_set(e, EX_TEMPFAIL, "log: state file locked");
+		return hd_error_set(e, HD_E_TEMP, "log: state file locked");
 	first = counter(st, FIRST_KEY);
 	next = counter(st, NEXT_KEY);
 	for (seq = first; seq < next; seq++) {
@@ -388,7 +388,7 @@ hd_log_prune(struct hd_state *st, time_t before, uint64_t keep,
 	if (seq != first && hd_state_store(st, FIRST_KEY, num,
 	    strlen(num)) != 0) {
 		hd_state_unlock(st, FIRST_KEY);
-		return hd_error_set(e, EX_IOERR, "log: cannot store %s",
+		return hd_error_set(e, HD_E_IO, "log: cannot store %s",
 		    FIRST_KEY);
 	}
 	hd_state_unlock(st, FIRST_KEY);

@@ -33,7 +33,7 @@
 
 #include <gmime/gmime.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 #include "mime.h"
 
 #define AMBIGUOUS	"ambiguous MIME: "

@@ -14,7 +14,7 @@
 
 #include <gmime/gmime.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 #include "mime.h"
 
 struct hd_msg {
@@ -127,7 +127,7 @@ hd_msg_parse(const char *buf, size_t len, struct hd_msg **out,
 	    header_count(GMIME_OBJECT(m->msg)) +
 	    header_count(g_mime_message_get_mime_part(m->msg)) == 0) {
 		hd_msg_free(m);
-		return hd_error_set(e, EX_DATAERR, "input is not a mail "
+		return hd_error_set(e, HD_E_DATA, "input is not a mail "
 		    "message");
 	}
 	m->ambiguous = mime_ambiguity(buf, len, m->msg, &m->warned);
@@ -492,7 +492,7 @@ hd_msg_body(struct hd_msg *m, int protect, char **buf, size_t *len,
 	int sealed = 0;
 
 	if (body == NULL)
-		return hd_error_set(e, EX_DATAERR, "message has no body");
+		return hd_error_set(e, HD_E_DATA, "message has no body");
 	/*
 	 * A message without MIME headers is text/plain (RFC 2045 §5.2); said
 	 * so, its part gets the headers it needs once it is a part.
@@ -506,7 +506,7 @@ hd_msg_body(struct hd_msg *m, int protect, char **buf, size_t *len,
 	 */
 	if (protect && !g_str_is_ascii(g_mime_object_get_header(body,
 	    "Content-Type")))
-		return hd_error_set(e, EX_DATAERR, "the message's "
+		return hd_error_set(e, HD_E_DATA, "the message's "
 		    "Content-Type holds 8-bit bytes");
 	make_7bit(body, &sealed);
 	if (protect)
@@ -578,7 +578,7 @@ finish(struct hd_msg *m, GMimeObject *top, char **out, size_t *outlen,
 	g_object_unref(fs);
 	g_mime_format_options_free(opt);
 	if (n < 0)
-		return hd_error_set(e, EX_IOERR, "output: %s",
+		return hd_error_set(e, HD_E_IO, "output: %s",
 		    strerror(errno));
 	*outlen = (size_t)n;
 	return 0;
@@ -603,7 +603,7 @@ hd_msg_signed(struct hd_msg *m, char *body, size_t bodylen,
 	content = parse_stream(s, 0, NULL);
 	g_object_unref(s);
 	if (content == NULL)
-		return hd_error_set(e, EX_SOFTWARE, "cannot re-read the "
+		return hd_error_set(e, HD_E_SOFTWARE, "cannot re-read the "
 		    "signed entity");
 	mp = GMIME_MULTIPART(g_mime_multipart_signed_new());
 	g_mime_multipart_set_boundary(mp, NULL);

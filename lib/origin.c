@@ -15,7 +15,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 #include "json.h"
 
 void

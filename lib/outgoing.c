@@ -13,7 +13,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 struct job {
 	struct hd_state	*st;
@@ -230,13 +230,13 @@ choose_keys(struct job *j)
 static int
 crypto_failed(struct hd_error *e, const char *fpr)
 {
-	if (strstr(e->text, "passphrase required") != NULL)
-		return hd_error_set(e, EX_UNAVAILABLE, "%s: no passphrase "
+	if (e->cause == HD_E_PASS_REQUIRED)
+		return hd_error_set(e, HD_E_UNAVAILABLE, "%s: no passphrase "
 		    "stored (hdpgp-key passwd)", fpr);
-	if (strstr(e->text, "passphrase is invalid") != NULL)
-		return hd_error_set(e, EX_UNAVAILABLE, "%s: the stored "
+	if (e->cause == HD_E_PASS_BAD)
+		return hd_error_set(e, HD_E_UNAVAILABLE, "%s: the stored "
 		    "passphrase is invalid (hdpgp-key passwd)", fpr);
-	return e->status;
+	return e->cause;
 }
 
 static int
@@ -364,10 +364,10 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 	choose_keys(&j);
 	if (o->encrypt && j.fprs->len + j.hidden->len == 0 &&
 	    j.problems->len == 0)
-		rc = hd_error_set(e, EX_DATAERR, "message has no recipients "
+		rc = hd_error_set(e, HD_E_DATA, "message has no recipients "
 		    "(To, Cc, Bcc or -r)");
 	else if (j.problems->len > 0)
-		rc = hd_error_set(e, j.dataerr ? EX_DATAERR : EX_UNAVAILABLE,
+		rc = hd_error_set(e, j.dataerr ? HD_E_DATA : HD_E_UNAVAILABLE,
 		    "%s", j.problems->str);
 	else {
 		hd_msg_set_output(j.msg, outfd);

@@ -17,7 +17,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 struct rd {
 	const guchar	*p;

@@ -16,7 +16,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 /* NULL if usable, else why not, for a person to read. */
 static char *
@@ -218,7 +218,7 @@ hd_group_address(struct hd_state *st, const char *group, char **addr,
 	g.address = NULL;
 	hd_group_free(&g);
 	if (*addr == NULL)
-		return hd_error_set(e, EX_UNAVAILABLE, "group %s has no "
+		return hd_error_set(e, HD_E_UNAVAILABLE, "group %s has no "
 		    "sending address", group);
 	return 0;
 }

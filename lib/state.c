@@ -21,7 +21,7 @@
 #include <glib.h>
 #include <tdb.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 /*
  * The default of 131 buckets makes reads 50x and writes 10x slower at 100k
@@ -99,22 +99,22 @@ check_private(const char *path, int isdir, struct hd_error *e)
 	struct stat sb;
 
 	if (lstat(path, &sb) == -1)
-		return hd_error_set(e, EX_IOERR, "%s: %s", path,
+		return hd_error_set(e, HD_E_IO, "%s: %s", path,
 		    strerror(errno));
 	if (S_ISLNK(sb.st_mode))
-		return hd_error_set(e, EX_CONFIG, "%s: a symbolic link, not a "
+		return hd_error_set(e, HD_E_CONFIG, "%s: a symbolic link, not a "
 		    "%s", path, isdir ? "directory" : "regular file");
 	if (isdir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
-		return hd_error_set(e, EX_CONFIG, "%s: not a %s", path,
+		return hd_error_set(e, HD_E_CONFIG, "%s: not a %s", path,
 		    isdir ? "directory" : "regular file");
 	if (sb.st_uid != geteuid())
-		return hd_error_set(e, EX_CONFIG, "%s: owned by another user",
+		return hd_error_set(e, HD_E_CONFIG, "%s: owned by another user",
 		    path);
 	if (sb.st_mode & (S_IWGRP | S_IWOTH))
-		return hd_error_set(e, EX_CONFIG,
+		return hd_error_set(e, HD_E_CONFIG,
 		    "%s: writable by other users (chmod go-w %s)", path, path);
 	if (!isdir && (sb.st_mode & (S_IRGRP | S_IROTH)))
-		return hd_error_set(e, EX_CONFIG,
+		return hd_error_set(e, HD_E_CONFIG,
 		    "%s: readable by other users (chmod 600 %s)", path, path);
 	return 0;
 }
@@ -133,7 +133,7 @@ check_parent(const char *dir, struct hd_error *e)
 
 	if (stat(parent, &sb) == 0 && (sb.st_mode & S_IWOTH) &&
 	    !(sb.st_mode & S_ISVTX))
-		rc = hd_error_set(e, EX_CONFIG, "%s: in %s, which anyone may "
+		rc = hd_error_set(e, HD_E_CONFIG, "%s: in %s, which anyone may "
 		    "write to (chmod o-w,+t %s, or move it)", dir, parent,
 		    parent);
 	g_free(parent);
@@ -144,7 +144,7 @@ static int
 make_dir(const char *path, struct hd_error *e)
 {
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return hd_error_set(e, EX_IOERR, "%s: %s", path,
+		return hd_error_set(e, HD_E_IO, "%s: %s", path,
 		    strerror(errno));
 	return check_private(path, 1, e);
 }
@@ -166,9 +166,9 @@ write_file(const char *path, const char *text, struct hd_error *e)
 	} else if (g_file_test(path, G_FILE_TEST_EXISTS))
 		return 0;
 	if (!g_file_set_contents(path, text, -1, &ge)) {
-		hd_error_set(e, EX_IOERR, "%s", ge->message);
+		hd_error_set(e, HD_E_IO, "%s", ge->message);
 		g_error_free(ge);
-		return EX_IOERR;
+		return HD_E_IO;
 	}
 	return 0;
 }
@@ -225,20 +225,20 @@ check_version(struct hd_state *st, struct hd_error *e)
 		/* A file with records but no version is not ours. */
 		count = tdb_traverse(st->tdb, NULL, NULL);
 		if (count != 0)
-			return hd_error_set(e, EX_CONFIG,
+			return hd_error_set(e, HD_E_CONFIG,
 			    "%s: not an hdpgp state file", st->path);
 		snprintf(buf, sizeof(buf), "%d", HD_STATE_VERSION);
 		if (tdb_store(st->tdb, key_datum(FORMAT_KEY),
 		    datum(buf, strlen(buf)), TDB_INSERT) != 0 &&
 		    tdb_error(st->tdb) != TDB_ERR_EXISTS)
-			return hd_error_set(e, EX_IOERR, "%s: %s", st->path,
+			return hd_error_set(e, HD_E_IO, "%s: %s", st->path,
 			    tdb_errorstr(st->tdb));
 		return 0;
 	}
 	snprintf(buf, sizeof(buf), "%.*s", (int)d.dsize, (char *)d.dptr);
 	free(d.dptr);
 	if (strtol(buf, NULL, 10) != HD_STATE_VERSION)
-		return hd_error_set(e, EX_CONFIG,
+		return hd_error_set(e, HD_E_CONFIG,
 		    "%s: state format %s is not supported by this hdpgp "
 		    "(format %d)", st->path, buf, HD_STATE_VERSION);
 	return 0;
@@ -270,7 +270,7 @@ hd_state_open(struct hd_state **out, const char *dir, int create,
 	}
 	rc = check_parent(st->dir, e);
 	if (rc == 0 && g_mkdir_with_parents(st->dir, 0700) != 0)
-		rc = hd_error_set(e, EX_IOERR, "%s: %s", st->dir,
+		rc = hd_error_set(e, HD_E_IO, "%s: %s", st->dir,
 		    strerror(errno));
 	if (rc == 0)
 		rc = check_private(st->dir, 1, e);
@@ -284,7 +284,7 @@ hd_state_open(struct hd_state **out, const char *dir, int create,
 		/* tdb sets no errno for a file it cannot make sense of. */
 		if (st->tdb == NULL)
 			rc = hd_error_set(e, errno == EAGAIN || errno == EBUSY ?
-			    EX_TEMPFAIL : EX_IOERR, "%s: %s", st->path,
+			    HD_E_TEMP : HD_E_IO, "%s: %s", st->path,
 			    errno != 0 ? strerror(errno) :
 			    "damaged or truncated");
 	}
@@ -380,7 +380,7 @@ hd_state_begin(struct hd_state *st, struct hd_error *e)
 
 	while (tdb_transaction_start(st->tdb) != 0)
 		if (tdb_error(st->tdb) != TDB_ERR_LOCK || !backoff(&waited))
-			return hd_error_set(e, EX_TEMPFAIL, "%s: %s", st->path,
+			return hd_error_set(e, HD_E_TEMP, "%s: %s", st->path,
 			    tdb_errorstr(st->tdb));
 	return 0;
 }
@@ -389,7 +389,7 @@ int
 hd_state_commit(struct hd_state *st, struct hd_error *e)
 {
 	if (tdb_transaction_commit(st->tdb) != 0)
-		return hd_error_set(e, EX_IOERR, "%s: %s", st->path,
+		return hd_error_set(e, HD_E_IO, "%s: %s", st->path,
 		    tdb_errorstr(st->tdb));
 	return 0;
 }
@@ -429,12 +429,12 @@ hd_state_keyring_lock(struct hd_state *st, struct hd_error *e)
 		    0600);
 		g_free(path);
 		if (st->keyring_fd == -1)
-			return hd_error_set(e, EX_IOERR, "%s: keyring.lock: %s",
+			return hd_error_set(e, HD_E_IO, "%s: keyring.lock: %s",
 			    st->dir, strerror(errno));
 	}
 	while (flock(st->keyring_fd, LOCK_EX) == -1)
 		if (errno != EINTR)
-			return hd_error_set(e, EX_TEMPFAIL, "%s: keyring.lock: "
+			return hd_error_set(e, HD_E_TEMP, "%s: keyring.lock: "
 			    "%s", st->dir, strerror(errno));
 	return 0;
 }

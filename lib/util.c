@@ -17,7 +17,7 @@
 #include <bsd/readpassphrase.h>
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 #define PASSPHRASE_MAX	1024
 
@@ -83,14 +83,14 @@ hd_lines_cut(const char *text, size_t max)
  * (hd_lines_cut), and kept whole for hd_error_text.
  */
 int
-hd_error_set(struct hd_error *e, int status, const char *fmt, ...)
+hd_error_set(struct hd_error *e, enum hd_cause cause, const char *fmt, ...)
 {
 	va_list ap;
 	char *s, *cut;
 
 	if (e == NULL)
-		return status;
-	e->status = status;
+		return cause;
+	e->cause = cause;
 	e->whole = NULL;
 	va_start(ap, fmt);
 	s = g_strdup_vprintf(fmt, ap);
@@ -98,13 +98,57 @@ hd_error_set(struct hd_error *e, int status, const char *fmt, ...)
 	if ((cut = hd_lines_cut(s, sizeof(e->text))) == NULL) {
 		memcpy(e->text, s, strlen(s) + 1);
 		g_free(s);
-		return status;
+		return cause;
 	}
 	g_strlcpy(e->text, cut, sizeof(e->text));
 	g_free(cut);
 	g_free(whole);
 	e->whole = whole = s;
-	return status;
+	return cause;
+}
+
+/*
+ * The one table from causes to exit statuses (HD_* and sysexits(3)).
+ * Only the tools call it: the library speaks in causes.  A passphrase
+ * that is wrong or missing is bad input (EX_DATAERR); a key that cannot
+ * serve is EX_UNAVAILABLE.
+ */
+int
+hd_exit_status(int cause)
+{
+	switch (cause) {
+	case HD_E_NONE:
+		return HD_OK;
+	case HD_E_BAD:
+		return HD_BAD;
+	case HD_E_NOTHING:
+		return HD_NONE;
+	case HD_E_USAGE:
+		return EX_USAGE;
+	case HD_E_DATA:
+	case HD_E_PASS_REQUIRED:
+	case HD_E_PASS_BAD:
+		return EX_DATAERR;
+	case HD_E_NOINPUT:
+		return EX_NOINPUT;
+	case HD_E_UNAVAILABLE:
+	case HD_E_NOKEY:
+	case HD_E_EXPIRED:
+	case HD_E_REVOKED:
+	case HD_E_UNSUPPORTED:
+		return EX_UNAVAILABLE;
+	case HD_E_SOFTWARE:
+		return EX_SOFTWARE;
+	case HD_E_IO:
+		return EX_IOERR;
+	case HD_E_TEMP:
+		return EX_TEMPFAIL;
+	case HD_E_CONFIG:
+		return EX_CONFIG;
+	default:
+		/* A verdict's status (0-3) passes through. */
+		return cause;
+	}
 }
 
 /* All of an error's text, however long (e->text may be cut). */
@@ -360,7 +404,7 @@ hd_read_fd(int fd, char **buf, size_t *len, struct hd_error *e)
 			if (errno == EINTR)
 				continue;
 			g_byte_array_free(a, TRUE);
-			return hd_error_set(e, EX_IOERR, "read: %s",
+			return hd_error_set(e, HD_E_IO, "read: %s",
 			    strerror(errno));
 		}
 		g_byte_array_append(a, chunk, r);
@@ -379,12 +423,12 @@ hd_read_file(const char *path, char **buf, size_t *len, struct hd_error *e)
 	if (path == NULL || strcmp(path, "-") == 0)
 		return hd_read_fd(STDIN_FILENO, buf, len, e);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return hd_error_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		return hd_error_set(e, errno == ENOENT ? HD_E_NOINPUT : HD_E_IO,
 		    "%s: %s", path, strerror(errno));
 	rc = hd_read_fd(fd, buf, len, e);
 	close(fd);
 	if (rc != 0)
-		return hd_error_set(e, rc, "%s: %s", path, e->text);
+		return hd_error_set(e, e->cause, "%s: %s", path, e->text);
 	return 0;
 }
 
@@ -398,7 +442,7 @@ first_line(char *buf, size_t len, char **out, const char *what,
 	if (n >= PASSPHRASE_MAX || memchr(buf, '\0', n < len ? n : len)) {
 		explicit_bzero(buf, len);
 		g_free(buf);
-		return hd_error_set(e, EX_DATAERR, "%s: not a passphrase",
+		return hd_error_set(e, HD_E_DATA, "%s: not a passphrase",
 		    what);
 	}
 	*out = g_strndup(buf, n);
@@ -541,7 +585,7 @@ hd_put(int fd, const char *buf, size_t len, char **out, size_t *outlen,
 	}
 	*out = NULL;
 	if (hd_write_all(fd, buf, len) != 0)
-		return hd_error_set(e, EX_IOERR, "output: %s",
+		return hd_error_set(e, HD_E_IO, "output: %s",
 		    strerror(errno));
 	return 0;
 }

@@ -17,7 +17,7 @@
 
 #include <glib.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 #include "json.h"
 
 void
@@ -89,7 +89,7 @@ clean(struct hd_state *st, const char *buf, size_t len, char **addrs,
 	rc = hd_gpg_set_import(sg, filter, NULL, NULL, e);
 	g_free(filter);
 	if (rc == 0 && (rc = hd_gpg_import(sg, buf, len, &ks, &how, e)) != 0)
-		rc = hd_error_set(e, EX_DATAERR, "no key with a user ID for %s "
+		rc = hd_error_set(e, HD_E_DATA, "no key with a user ID for %s "
 		    "in the answer", addrs[0]);
 	for (i = 0; rc == 0 && i < ks.n; i++) {
 		int ok = 0, other = 0;
@@ -120,8 +120,8 @@ clean(struct hd_state *st, const char *buf, size_t len, char **addrs,
 		g_free(min);
 	}
 	if (rc == 0 && out->len == 0)
-		rc = want != NULL ? hd_error_set(e, EX_DATAERR, "key %s not in "
-		    "the answer", want) : hd_error_set(e, EX_DATAERR,
+		rc = want != NULL ? hd_error_set(e, HD_E_DATA, "key %s not in "
+		    "the answer", want) : hd_error_set(e, HD_E_DATA,
 		    "no key with a user ID for %s in the answer", addrs[0]);
 	hd_keyset_free(&ks);
 	g_free(how);
@@ -453,7 +453,7 @@ hd_key_refresh(struct hd_state *st, const struct hd_net *net, char **args,
 	memset(f, 0, sizeof(*f));
 	if (n == 0) {
 		if (hd_key_all(st, &ks) != 0)
-			return hd_error_set(e, EX_IOERR, "cannot read the key "
+			return hd_error_set(e, HD_E_IO, "cannot read the key "
 			    "index");
 		for (i = 0; i < ks.n; i++)
 			refresh_one(st, net, &ks.key[i], 0, f);
@@ -465,7 +465,7 @@ hd_key_refresh(struct hd_state *st, const struct hd_net *net, char **args,
 			struct hd_found_key *x = found_add(f, args[i]);
 
 			x->result = "failed";
-			x->status = e->status == EX_USAGE ? EX_USAGE : HD_NONE;
+			x->status = e->cause == HD_E_USAGE ? EX_USAGE : HD_NONE;
 			x->why = g_strdup(e->text);
 			continue;
 		}

@@ -16,7 +16,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 /* z-base-32 (RFC 6189 §5.1.6, Zooko): 5 bits a character, MSB first. */
 char *
@@ -106,17 +106,17 @@ put_file(const char *path, const char *buf, size_t len, struct hd_error *e)
 
 	dir = g_path_get_dirname(path);
 	if (g_mkdir_with_parents(dir, 0755) != 0)
-		rc = hd_error_set(e, EX_IOERR, "%s: %s", dir,
+		rc = hd_error_set(e, HD_E_IO, "%s: %s", dir,
 		    strerror(errno));
 	else if (g_file_get_contents(path, &old, &oldlen, NULL) &&
 	    oldlen == len && memcmp(old, buf, len) == 0)
 		rc = 0;		/* idempotent: not even the mtime moves */
 	else if (!g_file_set_contents_full(path, buf, len,
 	    G_FILE_SET_CONTENTS_CONSISTENT, 0644, &ge)) {
-		rc = hd_error_set(e, EX_IOERR, "%s", ge->message);
+		rc = hd_error_set(e, HD_E_IO, "%s", ge->message);
 		g_error_free(ge);
 	} else if (g_chmod(path, 0644) != 0)	/* the umask had its say */
-		rc = hd_error_set(e, EX_IOERR, "%s: %s", path,
+		rc = hd_error_set(e, HD_E_IO, "%s: %s", path,
 		    strerror(errno));
 	g_free(old);
 	g_free(dir);
@@ -234,7 +234,7 @@ hd_wkd_publish(struct hd_state *st, const char *dir, const char *domain,
 		dom = g_ascii_strdown(domain, -1);
 	if (nkeys == 0) {
 		if (hd_key_all(st, &ks) != 0)
-			rc = hd_error_set(e, EX_IOERR, "cannot read the key "
+			rc = hd_error_set(e, HD_E_IO, "cannot read the key "
 			    "index");
 	} else
 		for (i = 0; rc == 0 && i < nkeys; i++) {
@@ -262,14 +262,14 @@ hd_wkd_publish(struct hd_state *st, const char *dir, const char *domain,
 			if (one == NULL)
 				one = g_strdup(d);
 			else if (!advanced && dom == NULL && strcmp(one, d) != 0)
-				rc = hd_error_set(e, EX_USAGE, "the direct "
+				rc = hd_error_set(e, HD_E_USAGE, "the direct "
 				    "method serves one domain: name it with "
 				    "--domain (%s, %s)", one, d);
 			g_free(d);
 		}
 	}
 	if (rc == 0 && g_hash_table_size(byaddr) == 0)
-		rc = hd_error_set(e, EX_NOINPUT, "no key with an email address "
+		rc = hd_error_set(e, HD_E_NOINPUT, "no key with an email address "
 		    "to publish%s%s", dom != NULL ? " for " : "",
 		    dom != NULL ? dom : "");
 	if (rc == 0)

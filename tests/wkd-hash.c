@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hdpgp.h"
+#include "hdpgp-priv.h"
 
 int
 main(int argc, char *argv[])
