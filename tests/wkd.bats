@@ -308,10 +308,10 @@ requests() {
 	fgpg --default-key "$ERIN" --quick-sign-key "$DAVE" 2>/dev/null
 	fgpg --export "$DAVE" >"$f"
 	gpgconf --homedir "$F/gpg" --kill gpg-agent
-	run -0 sh -c "gpg --list-packets '$f' | grep -c 'sigclass 0x1[0-3]'"
+	run -0 sh -c "gpg --homedir '$F/gpg' --list-packets '$f' 2>/dev/null | grep -c 'sigclass 0x1[0-3]'"
 	[ "$output" -ge 3 ]
 	run -0 hdpgp-key "${NET[@]}" locate dave@example.org
-	hdpgp-key export "$DAVE" | gpg --list-packets >"$HD/packets"
+	hdpgp-key export "$DAVE" | gpg --homedir "$F/gpg" --list-packets 2>/dev/null >"$HD/packets"
 	run -0 grep -c "sigclass 0x13" "$HD/packets"
 	assert_output 1
 	run -1 grep -E "sigclass 0x1[012]|elsewhere" "$HD/packets"
@@ -329,7 +329,7 @@ requests() {
 	python3 "$HDPGP_SRCDIR/tests/pgpcraft.py" flood "$F/dave.gpg" 1500 >"$f"
 	[ "$(stat -c %s "$f")" -lt $((256 << 10)) ]
 	run -0 hdpgp-key "${NET[@]}" locate dave@example.org
-	hdpgp-key export "$DAVE" | gpg --list-packets >"$HD/packets"
+	hdpgp-key export "$DAVE" | gpg --homedir "$F/gpg" --list-packets 2>/dev/null >"$HD/packets"
 	run -0 grep -c "^:signature packet" "$HD/packets"
 	# the user ID's self-signature and the subkey binding
 	assert_output 2
