@@ -170,10 +170,23 @@ int	 hd_packets_read(const char *, size_t, struct hd_packets *);
 void	 hd_packets_free(struct hd_packets *);
 char	*hd_dearmor(const char *, size_t, size_t *);
 
+/* keystore*.c and key-record.c: the key index */
 int	 hd_key_import_from(struct hd_state *, const char *, size_t,
 	    const struct hd_origin *, int, struct hd_import *,
 	    struct hd_error *);
 int	 hd_key_get(struct hd_state *, const char *, struct hd_key *);
+int	 hd_key_load(struct hd_state *, const char *, struct hd_key *);
+int	 hd_key_decode(const char *, size_t, struct hd_key *);
+char	*hd_key_record(const struct hd_key *);
+const char *hd_key_first_email(const struct hd_key *);
+int	 hd_key_put(struct hd_state *, const struct hd_key *);
+int	 hd_key_drop(struct hd_state *, const struct hd_key *);
+int	 hd_key_carries(const struct hd_key *, const char *);
+int	 hd_key_store_pass(struct hd_state *, const char *, const char *);
+int	 hd_addr_set_preferred(struct hd_state *, const char *, const char *);
+int	 hd_addr_list_edit(struct hd_state *, const char *, const char *,
+	    const char *, int);
+char	*hd_alias_normalize(const char *);
 int	 hd_key_resolve(struct hd_state *, const char *, struct hd_key *,
 	    struct hd_error *);
 int	 hd_key_listed(struct hd_state *, const char *, struct hd_keyset *);

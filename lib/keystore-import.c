@@ -1,0 +1,594 @@
+/*
+ * keystore-import.c: keys into the store (hdpgp-key import, and the keys
+ * locate and refresh fetch): secret keys proved in a scratch home first,
+ * then gpg's keyring and the index in one step, the addresses a new key
+ * may take, and revocation certificates alone.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include "hdpgp-priv.h"
+
+/*
+ * Armor pasted from a web page or a mail often comes indented, with
+ * trailing blanks or blank lines around it; gpg wants none of that.
+ * Binary data is left alone.
+ */
+static char *
+tidy_armor(const char *buf, size_t len, size_t *outlen)
+{
+	GString *s;
+	char **lines;
+	size_t i;
+
+	if (memchr(buf, '\0', len) != NULL ||
+	    g_strstr_len(buf, len, "-----BEGIN PGP ") == NULL)
+		return NULL;
+	s = g_string_sized_new(len);
+	lines = g_strsplit(buf, "\n", -1);
+	for (i = 0; lines[i] != NULL; i++) {
+		const char *l = g_strstrip(lines[i]);
+
+		/*
+		 * gpg puts a colon before the armor of the revocation
+		 * certificates it keeps (openpgp-revocs.d), so that they are
+		 * not imported by accident; here the import is meant.
+		 */
+		if (g_str_has_prefix(l, ":-----BEGIN PGP "))
+			l++;
+		if (s->len == 0 && *l == '\0')
+			continue;
+		g_string_append_printf(s, "%s\n", l);
+	}
+	g_strfreev(lines);
+	*outlen = s->len;
+	return g_string_free(s, FALSE);
+}
+
+static char *
+askpass(const struct hd_askpass *ap, const char *fpr, const char *uid)
+{
+	char *prompt, *safe, *pass;
+
+	if (ap == NULL || ap->get == NULL)
+		return NULL;
+	safe = hd_sanitize(uid);
+	prompt = g_strdup_printf("Passphrase for %s (%s): ", safe, fpr);
+	pass = ap->get(ap->arg, prompt);
+	g_free(prompt);
+	g_free(safe);
+	return pass;
+}
+
+static const char *
+primary_uid(const struct hd_key *k)
+{
+	return k->nuid > 0 ? k->uid[0].uid : "";
+}
+
+#define UNCHECKED	2	/* protected[]: the passphrase was not proved */
+
+/*
+ * Check every secret key of the input in a scratch home before anything
+ * reaches the real one.  The passphrase is asked for at most once, when a
+ * key turns out to need one.  protected[i] tells which keys did.
+ */
+static int
+check_secrets(struct hd_state *st, const char *buf, size_t len,
+    const struct hd_keyset *scan, char **pass, const struct hd_askpass *ap,
+    int *protected, struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	struct hd_keyset ks = { 0 };
+	enum hd_import_how *how = NULL;
+	size_t i, j;
+	int rc, unprot;
+
+	if ((rc = hd_gpg_scratch(st, &g, e)) != 0)
+		return rc;
+	rc = hd_gpg_import(g, buf, len, &ks, &how, e);
+	for (i = 0; rc == 0 && i < scan->n; i++) {
+		const struct hd_key *k = NULL;
+
+		for (j = 0; j < ks.n; j++)
+			if (strcmp(ks.key[j].fpr, scan->key[i].fpr) == 0)
+				k = &ks.key[j];
+		if (k == NULL || !k->secret)
+			continue;
+		/*
+		 * gpg will not sign or decrypt with an expired or revoked
+		 * key, so its passphrase cannot be proved: keep what was
+		 * given, and say so.
+		 */
+		if (k->revoked || (k->expires != 0 &&
+		    k->expires <= time(NULL))) {
+			protected[i] = UNCHECKED;
+			continue;
+		}
+		rc = hd_gpg_try_secret(g, k, *pass, &unprot, e);
+		if (rc != 0 && *pass == NULL &&
+		    e->cause == HD_E_PASS_REQUIRED &&
+		    (*pass = askpass(ap, k->fpr, primary_uid(k))) != NULL)
+			rc = hd_gpg_try_secret(g, k, *pass, &unprot, e);
+		if (rc == 0)
+			protected[i] = !unprot;
+	}
+	hd_keyset_free(&ks);
+	g_free(how);
+	hd_gpg_scratch_close(g);
+	return rc;
+}
+
+static void
+import_item(struct hd_import *res, const struct hd_key *k,
+    enum hd_import_how how, const char *warning)
+{
+	size_t n = res->n++;
+
+	res->item = g_renew(__typeof__(*res->item), res->item, res->n);
+	memset(&res->item[n], 0, sizeof(res->item[n]));
+	g_strlcpy(res->item[n].fpr, k->fpr, sizeof(res->item[n].fpr));
+	res->item[n].how = how;
+	res->item[n].uid = hd_sanitize(primary_uid(k));
+	res->item[n].secret = k->secret;
+	res->item[n].warning = warning != NULL ? g_strdup(warning) : NULL;
+}
+
+void
+hd_import_free(struct hd_import *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		g_free(res->item[i].uid);
+		g_free(res->item[i].warning);
+		hd_roles_free(res->item[i].role, res->item[i].nrole);
+	}
+	g_free(res->item);
+	memset(res, 0, sizeof(*res));
+}
+
+static int
+has_email(const struct hd_key *k)
+{
+	return *hd_key_first_email(k) != '\0';
+}
+
+/* The packets of the input, armored or not; empty when unreadable. */
+static void
+read_packets(const char *buf, size_t len, struct hd_packets *pk)
+{
+	char *bin;
+	size_t blen;
+
+	if ((bin = hd_dearmor(buf, len, &blen)) != NULL) {
+		buf = bin;
+		len = blen;
+	}
+	if (hd_packets_read(buf, len, pk) != 0) {
+		/* What was read so far still counts; gpg judges the rest. */
+	}
+	g_free(bin);
+}
+
+/*
+ * Signatures on k by keys the store does not hold: gpg's import-clean
+ * (gpg.conf of the state's home) drops them, and the import says how
+ * many (issue 10: certificate flooding, CVE-2019-13050).
+ */
+static size_t
+dropped_sigs(struct hd_state *st, const struct hd_packets *pk,
+    const struct hd_key *k)
+{
+	struct hd_keyset ks;
+	struct hd_error e;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < pk->nkey; i++) {
+		if (strcmp(pk->key[i].keyid, k->sub[0].keyid) != 0)
+			continue;
+		for (j = 0; j < pk->key[i].nforeign; j++) {
+			const char *who = pk->key[i].foreign[j].issuer;
+
+			if (*who == '\0' || hd_key_find(st, who, &ks, &e) != 0)
+				n++;
+			else
+				hd_keyset_free(&ks);
+		}
+	}
+	return n;
+}
+
+/* Records for the log, written once the transaction is over. */
+struct note {
+	const char	*action;
+	const char	*result;
+	char		*keys;
+	char		*comment;
+};
+
+static void
+note_add(GArray *notes, const char *action, const char *result,
+    const char *k1, const char *k2, char *comment)
+{
+	struct note n = { action, result, g_strdup_printf("%s %s", k1, k2),
+	    comment };
+
+	g_array_append_val(notes, n);
+}
+
+static void
+notes_flush(struct hd_state *st, GArray *notes, int write)
+{
+	guint i;
+
+	for (i = 0; i < notes->len; i++) {
+		struct note *n = &g_array_index(notes, struct note, i);
+
+		if (write)
+			hd_log_action(st, n->action, n->result, NULL,
+			    n->keys, n->comment);
+		g_free(n->keys);
+		g_free(n->comment);
+	}
+	g_array_set_size(notes, 0);
+}
+
+/* A pinned key other than fpr with a valid user ID for addr, in srv. */
+static int
+pinned_other(struct hd_state *st, const char *addr, const char *fpr,
+    char *srv)
+{
+	struct hd_keyset ks = { 0 };
+	char *rkey;
+	size_t i;
+	int found = 0;
+
+	rkey = g_strdup_printf("addr:%s", addr);
+	hd_key_listed(st, rkey, &ks);
+	g_free(rkey);
+	for (i = 0; i < ks.n && !found; i++)
+		if (strcmp(ks.key[i].fpr, fpr) != 0 &&
+		    hd_key_pinned(st, ks.key[i].fpr)) {
+			g_strlcpy(srv, ks.key[i].fpr, 41);
+			found = 1;
+		}
+	hd_keyset_free(&ks);
+	return found;
+}
+
+/*
+ * The addresses k takes on (issue 10, item 1); inside the transaction,
+ * after k's index entries are in.  An address another key serves stays
+ * with that key, and k is held back for it, unless the administrator
+ * said --replace, or the serving key certified k (a rollover: then the
+ * newest key serves, and an explicit choice of the old key passes on).
+ */
+static int
+claim(struct hd_state *st, struct hd_gpg *g, const struct hd_key *k,
+    const struct hd_key *old, int replace, GArray *notes)
+{
+	char srv[41], *pref;
+	size_t i;
+	int rc = 0, network = replace & HD_IMPORT_NETWORK;
+
+	replace &= HD_IMPORT_REPLACE;
+	for (i = 0; i < k->nuid && rc == 0; i++) {
+		const char *a = hd_key_email(k, i);
+
+		if (a == NULL || (!replace && old != NULL && hd_key_carries(old, a)))
+			continue;
+		if (!replace && hd_addr_excluded(st, a, k->fpr))
+			continue;
+		/* Not even an expired pinned key is shadowed (issue 12). */
+		if (network && pinned_other(st, a, k->fpr, srv))
+			replace = 0;
+		else if (hd_addr_server(st, a, k->fpr, time(NULL), srv) != 0)
+			continue;
+		if (replace) {
+			rc = hd_addr_set_preferred(st, a, k->fpr);
+			if (rc == 0)
+				rc = hd_addr_list_edit(st, "held", a, k->fpr, 0);
+			if (rc == 0)
+				rc = hd_addr_list_edit(st, "refused", a, k->fpr,
+				    0);
+			note_add(notes, "key-prefer", "success", k->fpr, srv,
+			    g_strdup_printf("%s: %s replaces %s (import "
+			    "--replace)", a, k->fpr, srv));
+		} else if (hd_gpg_certified(g, k->fpr, a, srv)) {
+			pref = hd_addr_preferred(st, a);
+			if (pref != NULL && strcmp(pref, srv) == 0)
+				rc = hd_addr_set_preferred(st, a, k->fpr);
+			g_free(pref);
+			note_add(notes, "key-rollover", "success", k->fpr, srv,
+			    g_strdup_printf("%s: certified by %s", a, srv));
+		} else {
+			rc = hd_addr_list_edit(st, "held", a, k->fpr, 1);
+			note_add(notes, "key-conflict", "failed", k->fpr, srv,
+			    g_strdup_printf("%s: served by %s; %s held back "
+			    "(hdpgp-key prefer or import --replace to "
+			    "switch)", a, srv, k->fpr));
+		}
+	}
+	return rc;
+}
+
+/*
+ * A revocation certificate alone (gpg --gen-revoke, openpgp-revocs.d,
+ * sq revoke): the key it revokes must be in the store, and gpg must find
+ * the signature good; the key is then marked revoked at once.
+ */
+static int
+import_revocation(struct hd_state *st, struct hd_gpg *g, const char *buf,
+    size_t len, const struct hd_packets *pk, struct hd_import *res,
+    GString *fprs, struct hd_error *e)
+{
+	struct hd_key old = { 0 };
+	struct hd_keyset ks = { 0 };
+	char *fpr;
+	size_t i;
+	int rc, applied;
+
+	for (i = 0; i < pk->nlone; i++)
+		if (pk->lone[i].type != 0x20)
+			return hd_error_set(e, HD_E_DATA,
+			    "no OpenPGP key found in the input");
+	if (*pk->lone[0].issuer == '\0')
+		return hd_error_set(e, HD_E_DATA, "revocation certificate "
+		    "without an issuer");
+	if (hd_key_resolve(st, pk->lone[0].issuer, &old, e) != 0)
+		return hd_error_set(e, HD_E_DATA, "revocation certificate "
+		    "for key %s, which is not in the store",
+		    pk->lone[0].issuer);
+	g_string_append(fprs, old.fpr);
+	if ((rc = hd_state_keyring_lock(st, e)) != 0)
+		goto out;
+	fpr = old.fpr;
+	rc = hd_gpg_import_revocation(g, buf, len, &applied, e);
+	if (rc == 0)
+		rc = hd_gpg_keys(g, &fpr, 1, &ks, e);
+	if (rc == 0 && (ks.n != 1 || !ks.key[0].revoked))
+		rc = hd_error_set(e, HD_E_DATA, "%s: the revocation "
+		    "certificate does not verify", old.fpr);
+	if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
+		ks.key[0].alias = old.alias != NULL ? g_strdup(old.alias) :
+		    NULL;
+		ks.key[0].has_pass = old.has_pass;
+		ks.key[0].unprotected = old.unprotected;
+		if (hd_key_put(st, &ks.key[0]) != 0) {
+			hd_state_cancel(st);
+			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
+			    "key %s", old.fpr);
+		} else
+			rc = hd_state_commit(st, e);
+	}
+	if (rc == 0) {
+		import_item(res, &ks.key[0], old.revoked ?
+		    HD_IMPORT_UNCHANGED : HD_IMPORT_REVOKED, NULL);
+		hd_key_roles(st, &ks.key[0], time(NULL));
+		res->item[0].role = ks.key[0].role;
+		res->item[0].nrole = ks.key[0].nrole;
+		ks.key[0].role = NULL;
+		ks.key[0].nrole = 0;
+	}
+	hd_state_keyring_unlock(st);
+out:
+	hd_keyset_free(&ks);
+	hd_key_free(&old);
+	return rc;
+}
+
+/*
+ * Import every key in buf (SPEC §3).  Secret keys are proved with the
+ * passphrase first; the keyring import and the index update follow, and
+ * on a failed index update the keys gpg took are removed again.  Every
+ * import, failed or not, leaves one log record naming the keys.
+ */
+static int	import_keys(struct hd_state *, const char *, size_t,
+		    const char *, int, const struct hd_origin *,
+		    const struct hd_askpass *, struct hd_import *,
+		    struct hd_error *);
+
+int
+hd_key_import(struct hd_state *st, const char *buf, size_t len,
+    const char *alias, int flags, const struct hd_askpass *ap,
+    struct hd_import *res, struct hd_error *e)
+{
+	static const struct hd_origin file = { "file", NULL, NULL, 0, 0 };
+
+	return import_keys(st, buf, len, alias, flags, &file, ap, res, e);
+}
+
+/*
+ * Keys fetched from the network (wkd-locate.c): public keys, already cut
+ * down to the user IDs and self-signatures wanted.  A pinned key keeps
+ * its origin; a key new to the store, or from the network before, takes
+ * this one.
+ */
+int
+hd_key_import_from(struct hd_state *st, const char *buf, size_t len,
+    const struct hd_origin *o, int flags, struct hd_import *res,
+    struct hd_error *e)
+{
+	return import_keys(st, buf, len, NULL, flags | HD_IMPORT_NETWORK, o,
+	    NULL, res, e);
+}
+
+/*
+ * The origin record of a key after an import from o; had: the key was in
+ * the store before.
+ */
+static int
+note_origin(struct hd_state *st, const char *fpr, const struct hd_origin *o,
+    int had)
+{
+	struct hd_origin cur, next = *o;
+	int rc, known;
+
+	known = hd_origin_get(st, fpr, &cur) == 0;
+	if (had && hd_origin_network(o->source) && hd_origin_pinned(&cur)) {
+		/* Already the administrator's: it stays pinned. */
+		hd_origin_free(&cur);
+		return 0;
+	}
+	next.last = time(NULL);
+	next.first = known && strcmp(cur.source, o->source) == 0 &&
+	    cur.first != 0 ? cur.first : next.last;
+	rc = hd_origin_put(st, fpr, &next);
+	hd_origin_free(&cur);
+	return rc;
+}
+
+static int
+import_keys(struct hd_state *st, const char *buf, size_t len,
+    const char *alias, int flags, const struct hd_origin *origin,
+    const struct hd_askpass *ap, struct hd_import *res, struct hd_error *e)
+{
+	struct hd_gpg *g = NULL;
+	struct hd_keyset scan = { 0 }, ks = { 0 };
+	struct hd_packets pk = { 0 };
+	enum hd_import_how *how = NULL;
+	char *tidy, *pass = NULL, *dom = NULL, *comment;
+	GString *fprs = g_string_new(NULL);
+	GArray *notes = g_array_new(FALSE, TRUE, sizeof(struct note));
+	int *protected = NULL, rc, secret = 0;
+	size_t i, j, tlen;
+
+	memset(res, 0, sizeof(*res));
+	if ((tidy = tidy_armor(buf, len, &tlen)) != NULL) {
+		buf = tidy;
+		len = tlen;
+	}
+	if (alias != NULL && (dom = hd_alias_normalize(alias)) == NULL) {
+		rc = hd_error_set(e, HD_E_USAGE, "%s: not a domain", alias);
+		goto out;
+	}
+	read_packets(buf, len, &pk);
+	if ((rc = hd_gpg_open(&g, st, e)) != 0 ||
+	    (rc = hd_gpg_set_import(g, NULL, hd_origin_network(origin->source)
+	    ? (strcmp(origin->source, "wkd") == 0 ? "wkd" : "ks") : "file",
+	    origin->url, e)) != 0)
+		goto out;
+	if ((rc = hd_gpg_scan(g, buf, len, &scan, e)) != 0) {
+		if (rc == HD_E_DATA && pk.nkey == 0 && pk.nlone > 0)
+			rc = import_revocation(st, g, buf, len, &pk, res, fprs,
+			    e);
+		goto out;
+	}
+	for (i = 0; i < scan.n; i++)
+		g_string_append_printf(fprs, "%s%s", i ? " " : "",
+		    scan.key[i].fpr);
+	protected = g_new0(int, scan.n);
+	for (i = 0; i < scan.n; i++)
+		secret |= scan.key[i].secret;
+	if (secret && (rc = check_secrets(st, buf, len, &scan, &pass, ap,
+	    protected, e)) != 0)
+		goto out;
+	if ((rc = hd_state_keyring_lock(st, e)) != 0)
+		goto out;
+	if ((rc = hd_gpg_import(g, buf, len, &ks, &how, e)) != 0)
+		goto unlock;
+	g_string_truncate(fprs, 0);
+	if ((rc = hd_state_begin(st, e)) != 0)
+		goto undo;
+	for (i = 0; i < ks.n && rc == 0; i++) {
+		struct hd_key *k = &ks.key[i], old = { 0 };
+		const char *warn = NULL;
+		int had;
+
+		if ((had = hd_key_load(st, k->fpr, &old) == 0)) {
+			k->alias = old.alias != NULL ? g_strdup(old.alias) :
+			    NULL;
+			k->has_pass = old.has_pass;
+			k->unprotected = old.unprotected;
+		}
+		if (dom != NULL) {
+			g_free(k->alias);
+			k->alias = g_strdup(dom);
+		}
+		for (j = 0; j < scan.n; j++)
+			if (strcmp(scan.key[j].fpr, k->fpr) == 0 &&
+			    scan.key[j].secret) {
+				if (protected[j] == UNCHECKED) {
+					k->has_pass = pass != NULL;
+					rc = hd_key_store_pass(st, k->fpr, pass);
+					warn = "expired or revoked: its passphrase "
+					    "could not be checked";
+				} else if (protected[j]) {
+					k->has_pass = 1;
+					k->unprotected = 0;
+					rc = hd_key_store_pass(st, k->fpr, pass);
+				} else {
+					k->has_pass = 0;
+					k->unprotected = 1;
+					rc = hd_key_store_pass(st, k->fpr, NULL);
+					warn = "secret key is not protected by "
+					    "a passphrase";
+				}
+			}
+		if (warn == NULL && !has_email(k))
+			warn = "no user ID with an email address: usable by "
+			    "fingerprint or domain alias only";
+		if (rc == 0)
+			rc = hd_key_put(st, k);
+		if (rc == 0)
+			rc = note_origin(st, k->fpr, origin, had);
+		if (rc < 0)	/* hd_key_put, hd_key_store_pass: the state file */
+			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
+			    "key %s", k->fpr);
+		if (rc == 0 && claim(st, g, k, had ? &old : NULL,
+		    flags, notes) != 0)
+			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
+			    "the addresses of key %s", k->fpr);
+		/* sq revoke writes the key with its revocation: say so. */
+		if (had && !old.revoked && k->revoked)
+			how[i] = HD_IMPORT_REVOKED;
+		hd_key_free(&old);
+		import_item(res, k, how[i], warn);
+		res->item[res->n - 1].dropped = dropped_sigs(st, &pk, k);
+		g_string_append_printf(fprs, "%s%s", i ? " " : "", k->fpr);
+	}
+	if (rc == 0)
+		rc = hd_state_commit(st, e);
+	else
+		hd_state_cancel(st);
+undo:
+	/* Only keys that were new to gpg can go without losing anything. */
+	for (i = 0; rc != 0 && i < ks.n; i++)
+		if (how[i] == HD_IMPORT_NEW)
+			hd_gpg_delete(g, ks.key[i].fpr, NULL);
+unlock:
+	hd_state_keyring_unlock(st);
+out:
+	/* One record for the import, failed or not, naming its keys. */
+	comment = hd_origin_network(origin->source) ? g_strdup_printf(
+	    "from %s %s", origin->source, origin->url) : NULL;
+	hd_log_action(st, "key-import", rc == 0 ? "success" : "failed", NULL,
+	    fprs->len ? fprs->str : NULL, rc == 0 ? comment : e->text);
+	g_free(comment);
+	notes_flush(st, notes, rc == 0);
+	for (i = 0; rc == 0 && i < res->n && i < ks.n; i++) {
+		hd_key_roles(st, &ks.key[i], time(NULL));
+		res->item[i].role = ks.key[i].role;
+		res->item[i].nrole = ks.key[i].nrole;
+		ks.key[i].role = NULL;
+		ks.key[i].nrole = 0;
+	}
+	if (rc != 0)
+		hd_import_free(res);
+	hd_keyset_free(&scan);
+	hd_keyset_free(&ks);
+	hd_packets_free(&pk);
+	g_array_free(notes, TRUE);
+	g_free(how);
+	g_free(protected);
+	hd_secure_free(pass);
+	g_free(dom);
+	g_free(tidy);
+	g_string_free(fprs, TRUE);
+	hd_gpg_close(g);
+	return rc;
+}
