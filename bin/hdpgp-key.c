@@ -181,6 +181,19 @@ print_json(char *s)
 	free(s);
 }
 
+/* An error of one problem a line, each line as a message of its own. */
+static void
+print_error(const struct hd_error *e)
+{
+	const char *p, *text = hd_error_text(e);
+	size_t n;
+
+	for (p = text; *p != '\0'; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		warnx("%.*s", (int)n, p);
+	}
+}
+
 static const char *
 date_or(int64_t t, const char *none, char *buf, size_t len)
 {
@@ -389,20 +402,23 @@ cmd_import(struct hd_state *st, int argc, char **argv)
 			print_json(hd_import_json(&res));
 		hd_import_free(&res);
 	}
-	return status;
+	return hd_exit_status(status);
 }
 
 static int
 cmd_list(struct hd_state *st, int argc, char **argv)
 {
 	struct hd_keyset ks, shown = { 0, NULL };
+	struct hd_error e;
 	time_t now = time(NULL);
 	size_t i;
+	int rc;
 
 	if (argc > 1)
 		usage(EX_USAGE);
-	if (hd_key_all(st, &ks) != 0)
-		errx(EX_IOERR, "cannot read the key index");
+	/* A damaged record is named; the others are listed all the same. */
+	if ((rc = hd_key_all(st, &ks, &e)) != 0 && rc != HD_E_CONFIG)
+		errx(hd_exit_status(rc), "%s", e.text);
 	shown.key = ks.key;
 	for (i = 0; i < ks.n; i++) {
 		if (!hd_key_matches(&ks.key[i], argc ? argv[0] : NULL))
@@ -420,7 +436,9 @@ cmd_list(struct hd_state *st, int argc, char **argv)
 	if (opt.json)
 		print_json(hd_keyset_json(&shown, now, 0));
 	hd_keyset_free(&ks);
-	return 0;
+	if (rc != 0)
+		print_error(&e);
+	return hd_exit_status(rc);
 }
 
 static int
@@ -483,7 +501,7 @@ cmd_delete(struct hd_state *st, int argc, char **argv)
 			status = status ? status : rc;
 		} else if (!opt.quiet)
 			warnx("%s: deleted", argv[i]);
-	return status;
+	return hd_exit_status(status);
 }
 
 static int
@@ -566,11 +584,13 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 {
 	struct hd_keyset ks, due = { 0, NULL };
 	struct hd_conflict *conflicts;
+	struct hd_error e, damaged = { 0 };
 	size_t nconflicts;
 	const char *errstr;
 	time_t now = time(NULL);
 	long long days = HD_EXPIRING_DAYS;
 	size_t i;
+	int rc;
 
 	(void)argv;
 	if (argc != 0)
@@ -580,9 +600,11 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 		if (errstr != NULL)
 			errx(EX_USAGE, "--days %s: %s", opt.days, errstr);
 	}
-	if (hd_key_all(st, &ks) != 0 ||
-	    hd_key_conflicts(st, &conflicts, &nconflicts) != 0)
-		errx(EX_IOERR, "cannot read the key index");
+	/* A damaged record is named; the others are checked all the same. */
+	if ((rc = hd_key_all(st, &ks, &damaged)) != 0 && rc != HD_E_CONFIG)
+		errx(hd_exit_status(rc), "%s", damaged.text);
+	if ((rc = hd_key_conflicts(st, &conflicts, &nconflicts, &e)) != 0)
+		errx(hd_exit_status(rc), "%s", e.text);
 	due.key = ks.key;
 	for (i = 0; i < ks.n; i++) {
 		struct hd_key tmp;
@@ -606,6 +628,11 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 	}
 	hd_keyset_free(&ks);
 	hd_conflicts_free(conflicts, nconflicts);
+	if (damaged.cause != HD_E_NONE) {
+		print_error(&damaged);
+		return hd_exit_status(damaged.cause);
+	}
+	/* Something to see to: a key that expires, an address in conflict. */
 	return due.n > 0 || nconflicts > 0 ? 1 : 0;
 }
 
@@ -672,7 +699,7 @@ cmd_locate(struct hd_state *st, int argc, char **argv)
 	if (argc < 1)
 		usage(EX_USAGE);
 	rc = hd_key_locate(st, &opt.net, argv, argc, &f, &e);
-	return print_found(&f, rc, 0);
+	return hd_exit_status(print_found(&f, rc, 0));
 }
 
 static int
@@ -685,7 +712,11 @@ cmd_refresh(struct hd_state *st, int argc, char **argv)
 	if ((rc = hd_key_refresh(st, &opt.net, argv, argc, &f, &e)) != 0 &&
 	    f.n == 0)
 		errx(hd_exit_status(rc), "%s", e.text);
-	return print_found(&f, rc, 1);
+	rc = print_found(&f, rc, 1);
+	/* Every key: a damaged record was passed over, and is named. */
+	if (argc == 0 && rc == HD_E_CONFIG)
+		print_error(&e);
+	return hd_exit_status(rc);
 }
 
 static int
@@ -718,7 +749,7 @@ static const struct {
 	const char	*name;
 	int		 create;	/* writes: make the state if missing */
 	unsigned	 opts;		/* command options it takes */
-	int		(*fn)(struct hd_state *, int, char **);
+	int		(*fn)(struct hd_state *, int, char **);	/* exit status */
 } cmds[] = {
 	{ "import", 1, BIT(OPT_ALIAS) | BIT(OPT_REPLACE), cmd_import },
 	{ "list", 0, 0, cmd_list },
@@ -877,5 +908,5 @@ main(int argc, char *argv[])
 		errx(hd_exit_status(rc), "%s", e.text);
 	rc = cmds[i].fn(st, argc - 1, argv + 1);
 	hd_state_close(st);
-	return hd_exit_status(rc);
+	return rc;
 }

@@ -174,18 +174,27 @@ char	*hd_dearmor(const char *, size_t, size_t *);
 int	 hd_key_import_from(struct hd_state *, const char *, size_t,
 	    const struct hd_origin *, int, struct hd_import *,
 	    struct hd_error *);
-int	 hd_key_get(struct hd_state *, const char *, struct hd_key *);
-int	 hd_key_load(struct hd_state *, const char *, struct hd_key *);
-int	 hd_key_decode(const char *, size_t, struct hd_key *);
+int	 hd_key_load(struct hd_state *, const char *, struct hd_key *,
+	    struct hd_error *);
+int	 hd_key_decode(const char *, const char *, size_t, struct hd_key *,
+	    struct hd_error *);
 char	*hd_key_record(const struct hd_key *);
 const char *hd_key_first_email(const struct hd_key *);
-int	 hd_key_put(struct hd_state *, const struct hd_key *);
-int	 hd_key_drop(struct hd_state *, const struct hd_key *);
+int	 hd_key_put(struct hd_state *, const struct hd_key *,
+	    struct hd_error *);
+int	 hd_key_drop(struct hd_state *, const struct hd_key *,
+	    struct hd_error *);
 int	 hd_key_carries(const struct hd_key *, const char *);
-int	 hd_key_store_pass(struct hd_state *, const char *, const char *);
-int	 hd_addr_set_preferred(struct hd_state *, const char *, const char *);
+int	 hd_key_store_pass(struct hd_state *, const char *, const char *,
+	    struct hd_error *);
+int	 hd_addr_set_preferred(struct hd_state *, const char *, const char *,
+	    struct hd_error *);
 int	 hd_addr_list_edit(struct hd_state *, const char *, const char *,
-	    const char *, int);
+	    const char *, int, struct hd_error *);
+void	 hd_addr_rank(struct hd_state *, const char *, struct hd_keyset *,
+	    int *);
+int	 hd_addr_serving(struct hd_state *, const char *, const char *, time_t,
+	    char *);
 char	*hd_alias_normalize(const char *);
 int	 hd_key_resolve(struct hd_state *, const char *, struct hd_key *,
 	    struct hd_error *);
@@ -212,10 +221,11 @@ struct hd_origin {
 	int64_t		 last;
 };
 
-int	 hd_origin_get(struct hd_state *, const char *, struct hd_origin *);
+int	 hd_origin_get(struct hd_state *, const char *, struct hd_origin *,
+	    struct hd_error *);
 int	 hd_origin_put(struct hd_state *, const char *,
-	    const struct hd_origin *);
-int	 hd_origin_drop(struct hd_state *, const char *);
+	    const struct hd_origin *, struct hd_error *);
+int	 hd_origin_drop(struct hd_state *, const char *, struct hd_error *);
 int	 hd_origin_pinned(const struct hd_origin *);
 int	 hd_origin_network(const char *);
 int	 hd_key_pinned(struct hd_state *, const char *);

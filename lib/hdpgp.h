@@ -161,7 +161,7 @@ enum hd_import_how {
 	HD_IMPORT_REVOKED,	/* a revocation certificate alone */
 };
 
-/* keystore.c: the key index in state.tdb */
+/* keystore*.c, key-record.c: the key index in state.tdb */
 #define HD_EXPIRING_DAYS	30
 
 struct hd_import {
@@ -188,7 +188,7 @@ void	 hd_import_free(struct hd_import *);
 char	*hd_import_json(const struct hd_import *);
 int	 hd_key_find(struct hd_state *, const char *, struct hd_keyset *,
 	    struct hd_error *);
-int	 hd_key_all(struct hd_state *, struct hd_keyset *);
+int	 hd_key_all(struct hd_state *, struct hd_keyset *, struct hd_error *);
 int	 hd_key_delete(struct hd_state *, const char *, struct hd_error *);
 int	 hd_key_export(struct hd_state *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
@@ -209,7 +209,8 @@ struct hd_conflict {
 	char		**held;		/* NULL-terminated fingerprints */
 };
 
-int	 hd_key_conflicts(struct hd_state *, struct hd_conflict **, size_t *);
+int	 hd_key_conflicts(struct hd_state *, struct hd_conflict **, size_t *,
+	    struct hd_error *);
 void	 hd_conflicts_free(struct hd_conflict *, size_t);
 char	*hd_check_json(const struct hd_keyset *, const struct hd_conflict *,
 	    size_t, time_t);

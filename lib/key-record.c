@@ -109,24 +109,10 @@ hd_key_status(const struct hd_key *k, time_t now)
 static void
 add_time(JsonBuilder *b, const char *name, int64_t t, int display)
 {
-	char buf[32];
-
-	json_builder_set_member_name(b, name);
-	if (!display)
-		json_builder_add_int_value(b, t);
-	else if (t == 0)
-		json_builder_add_null_value(b);
-	else {
-		hd_time_iso(t, buf, sizeof(buf));
-		json_builder_add_string_value(b, buf);
-	}
-}
-
-static void
-add_bool(JsonBuilder *b, const char *name, int v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_boolean_value(b, v != 0);
+	if (display)
+		hd_json_time(b, name, t);
+	else
+		hd_json_int(b, name, t);
 }
 
 static void
@@ -140,7 +126,7 @@ build_roles(JsonBuilder *b, const struct hd_role *r, size_t n)
 		json_builder_begin_object(b);
 		hd_json_member(b, "address", r[i].address);
 		hd_json_member(b, "role", hd_role_name(r[i].role));
-		add_bool(b, "preferred", r[i].preferred);
+		hd_json_bool(b, "preferred", r[i].preferred);
 		hd_json_member(b, "served_by", *r[i].server ? r[i].server : NULL);
 		json_builder_end_object(b);
 	}
@@ -155,16 +141,39 @@ build_origin(JsonBuilder *b, const struct hd_origin *o)
 	hd_json_member(b, "source", o->source);
 	hd_json_member(b, "url", o->url);
 	hd_json_member(b, "address", o->address);
-	add_time(b, "first_seen", o->first, 1);
-	add_time(b, "last_seen", o->last, 1);
-	add_bool(b, "pinned", hd_origin_pinned(o));
+	hd_json_time(b, "first_seen", o->first);
+	hd_json_time(b, "last_seen", o->last);
+	hd_json_bool(b, "pinned", hd_origin_pinned(o));
+	json_builder_end_object(b);
+}
+
+static void
+build_subkey(JsonBuilder *b, const struct hd_subkey *s, int display)
+{
+	size_t j;
+
+	json_builder_begin_object(b);
+	hd_json_member(b, "fingerprint", s->fpr);
+	hd_json_member(b, "keyid", s->keyid);
+	hd_json_member(b, "algo", s->algo);
+	hd_json_int(b, "length", s->length);
+	json_builder_set_member_name(b, "capabilities");
+	json_builder_begin_array(b);
+	for (j = 0; j < G_N_ELEMENTS(cap_names); j++)
+		if (s->caps & (1 << j))
+			json_builder_add_string_value(b, cap_names[j]);
+	json_builder_end_array(b);
+	hd_json_bool(b, "secret", s->secret);
+	hd_json_bool(b, "revoked", s->revoked);
+	add_time(b, "created", s->created, display);
+	add_time(b, "expires", s->expires, display);
 	json_builder_end_object(b);
 }
 
 static void
 build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 {
-	size_t i, j;
+	size_t i;
 
 	json_builder_begin_object(b);
 	hd_json_member(b, "fingerprint", k->fpr);
@@ -185,45 +194,26 @@ build_key(JsonBuilder *b, const struct hd_key *k, time_t now, int display)
 	}
 	add_time(b, "created", k->created, display);
 	add_time(b, "expires", k->expires, display);
-	add_bool(b, "secret", k->secret);
-	add_bool(b, "revoked", k->revoked);
-	add_bool(b, "disabled", k->disabled);
+	hd_json_bool(b, "secret", k->secret);
+	hd_json_bool(b, "revoked", k->revoked);
+	hd_json_bool(b, "disabled", k->disabled);
 	hd_json_member(b, "alias", k->alias);
-	add_bool(b, "passphrase_stored", k->has_pass);
-	add_bool(b, "unprotected", k->unprotected);
+	hd_json_bool(b, "passphrase_stored", k->has_pass);
+	hd_json_bool(b, "unprotected", k->unprotected);
 	json_builder_set_member_name(b, "uids");
 	json_builder_begin_array(b);
 	for (i = 0; i < k->nuid; i++) {
 		json_builder_begin_object(b);
 		hd_json_member(b, "uid", k->uid[i].uid);
 		hd_json_member(b, "email", k->uid[i].email);
-		add_bool(b, "revoked", k->uid[i].revoked);
+		hd_json_bool(b, "revoked", k->uid[i].revoked);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "subkeys");
 	json_builder_begin_array(b);
-	for (i = 0; i < k->nsub; i++) {
-		const struct hd_subkey *s = &k->sub[i];
-
-		json_builder_begin_object(b);
-		hd_json_member(b, "fingerprint", s->fpr);
-		hd_json_member(b, "keyid", s->keyid);
-		hd_json_member(b, "algo", s->algo);
-		json_builder_set_member_name(b, "length");
-		json_builder_add_int_value(b, s->length);
-		json_builder_set_member_name(b, "capabilities");
-		json_builder_begin_array(b);
-		for (j = 0; j < G_N_ELEMENTS(cap_names); j++)
-			if (s->caps & (1 << j))
-				json_builder_add_string_value(b, cap_names[j]);
-		json_builder_end_array(b);
-		add_bool(b, "secret", s->secret);
-		add_bool(b, "revoked", s->revoked);
-		add_time(b, "created", s->created, display);
-		add_time(b, "expires", s->expires, display);
-		json_builder_end_object(b);
-	}
+	for (i = 0; i < k->nsub; i++)
+		build_subkey(b, &k->sub[i], display);
 	json_builder_end_array(b);
 	json_builder_end_object(b);
 }
@@ -294,11 +284,10 @@ hd_import_json(const struct hd_import *res)
 		json_builder_begin_object(b);
 		hd_json_member(b, "fingerprint", res->item[i].fpr);
 		hd_json_member(b, "result", how_names[res->item[i].how]);
-		add_bool(b, "secret", res->item[i].secret);
+		hd_json_bool(b, "secret", res->item[i].secret);
 		hd_json_member(b, "uid", res->item[i].uid);
 		hd_json_member(b, "warning", res->item[i].warning);
-		json_builder_set_member_name(b, "signatures_dropped");
-		json_builder_add_int_value(b, res->item[i].dropped);
+		hd_json_int(b, "signatures_dropped", res->item[i].dropped);
 		build_roles(b, res->item[i].role, res->item[i].nrole);
 		json_builder_end_object(b);
 	}
@@ -306,117 +295,168 @@ hd_import_json(const struct hd_import *res)
 	return hd_json_finish(b, 0);
 }
 
-static char *
-member_string(JsonObject *o, const char *name)
+/*
+ * Decoding a record: every member build_key writes for the store must be
+ * there, of its type, except "unprotected", which records of hdpgp
+ * before hdpgp-group lack (such a key was taken as protected).
+ */
+static void
+decode_uid(JsonObject *o, struct hd_uid *u, char **why)
 {
-	const char *s;
-
-	if (!json_object_has_member(o, name) ||
-	    json_object_get_null_member(o, name))
-		return NULL;
-	s = json_object_get_string_member(o, name);
-	return s != NULL ? g_strdup(s) : NULL;
+	hd_json_get_string(o, "uid", 0, &u->uid, why);
+	hd_json_get_string(o, "email", 1, &u->email, why);
+	hd_json_get_bool(o, "revoked", &u->revoked, why);
 }
 
 static void
-parse_key(JsonObject *o, struct hd_key *k)
+copy_id(JsonObject *o, const char *name, char *to, size_t size, char **why)
 {
-	JsonArray *a;
-	const char *fpr;
-	guint i, j;
+	char *s;
 
-	memset(k, 0, sizeof(*k));
-	fpr = json_object_get_string_member(o, "fingerprint");
-	g_strlcpy(k->fpr, fpr != NULL ? fpr : "", sizeof(k->fpr));
-	k->created = json_object_get_int_member(o, "created");
-	k->expires = json_object_get_int_member(o, "expires");
-	k->secret = json_object_get_boolean_member(o, "secret");
-	k->revoked = json_object_get_boolean_member(o, "revoked");
-	k->disabled = json_object_get_boolean_member(o, "disabled");
-	k->alias = member_string(o, "alias");
-	k->has_pass = json_object_get_boolean_member(o, "passphrase_stored");
-	k->unprotected = json_object_has_member(o, "unprotected") &&
-	    json_object_get_boolean_member(o, "unprotected");
-	a = json_object_get_array_member(o, "uids");
-	k->nuid = json_array_get_length(a);
-	k->uid = g_new0(struct hd_uid, k->nuid);
-	for (i = 0; i < k->nuid; i++) {
-		JsonObject *u = json_array_get_object_element(a, i);
-
-		k->uid[i].uid = member_string(u, "uid");
-		k->uid[i].email = member_string(u, "email");
-		k->uid[i].revoked = json_object_get_boolean_member(u,
-		    "revoked");
-	}
-	a = json_object_get_array_member(o, "subkeys");
-	k->nsub = json_array_get_length(a);
-	k->sub = g_new0(struct hd_subkey, k->nsub);
-	for (i = 0; i < k->nsub; i++) {
-		JsonObject *so = json_array_get_object_element(a, i);
-		struct hd_subkey *s = &k->sub[i];
-		JsonArray *caps;
-		char *str;
-
-		str = member_string(so, "fingerprint");
-		g_strlcpy(s->fpr, str != NULL ? str : "", sizeof(s->fpr));
-		g_free(str);
-		str = member_string(so, "keyid");
-		g_strlcpy(s->keyid, str != NULL ? str : "", sizeof(s->keyid));
-		g_free(str);
-		s->algo = member_string(so, "algo");
-		s->length = json_object_get_int_member(so, "length");
-		caps = json_object_get_array_member(so, "capabilities");
-		for (j = 0; j < json_array_get_length(caps); j++) {
-			const char *c = json_array_get_string_element(caps, j);
-			guint n;
-
-			for (n = 0; n < G_N_ELEMENTS(cap_names); n++)
-				if (strcmp(c, cap_names[n]) == 0)
-					s->caps |= 1 << n;
-		}
-		s->secret = json_object_get_boolean_member(so, "secret");
-		s->revoked = json_object_get_boolean_member(so, "revoked");
-		s->created = json_object_get_int_member(so, "created");
-		s->expires = json_object_get_int_member(so, "expires");
-	}
+	hd_json_get_string(o, name, 0, &s, why);
+	g_strlcpy(to, s != NULL ? s : "", size);
+	g_free(s);
 }
 
-/* A stored record as a struct hd_key: 0, or -1 if it is not an object. */
+static void
+decode_subkey(JsonObject *o, struct hd_subkey *s, char **why)
+{
+	JsonArray *caps;
+	const char *c;
+	int64_t length;
+	guint i, n;
+
+	copy_id(o, "fingerprint", s->fpr, sizeof(s->fpr), why);
+	copy_id(o, "keyid", s->keyid, sizeof(s->keyid), why);
+	hd_json_get_string(o, "algo", 1, &s->algo, why);
+	hd_json_get_int(o, "length", &length, why);
+	s->length = length;
+	caps = hd_json_get_array(o, "capabilities", why);
+	for (i = 0; caps != NULL && i < json_array_get_length(caps); i++) {
+		if ((c = hd_json_get_string_at(caps, i, "capabilities",
+		    why)) == NULL)
+			break;
+		/* One this hdpgp does not know grants nothing. */
+		for (n = 0; n < G_N_ELEMENTS(cap_names); n++)
+			if (strcmp(c, cap_names[n]) == 0)
+				s->caps |= 1 << n;
+	}
+	hd_json_get_bool(o, "secret", &s->secret, why);
+	hd_json_get_bool(o, "revoked", &s->revoked, why);
+	hd_json_get_int(o, "created", &s->created, why);
+	hd_json_get_int(o, "expires", &s->expires, why);
+}
+
+/* "uids[2]: " before the reason an element gave. */
+static void
+in_element(char **why, const char *array, guint i)
+{
+	char *s;
+
+	s = g_strdup_printf("%s[%u]: %s", array, i, *why);
+	g_free(*why);
+	*why = s;
+}
+
+static void
+decode_key(JsonObject *o, const char *fpr, struct hd_key *k, char **why)
+{
+	JsonArray *a;
+	JsonObject *e;
+	char *stored;
+	guint i, n;
+
+	g_strlcpy(k->fpr, fpr, sizeof(k->fpr));
+	hd_json_get_string(o, "fingerprint", 0, &stored, why);
+	if (stored != NULL && strcmp(stored, fpr) != 0)
+		*why = g_strdup_printf("it holds key %s", stored);
+	g_free(stored);
+	hd_json_get_int(o, "created", &k->created, why);
+	hd_json_get_int(o, "expires", &k->expires, why);
+	hd_json_get_bool(o, "secret", &k->secret, why);
+	hd_json_get_bool(o, "revoked", &k->revoked, why);
+	hd_json_get_bool(o, "disabled", &k->disabled, why);
+	hd_json_get_string(o, "alias", 1, &k->alias, why);
+	hd_json_get_bool(o, "passphrase_stored", &k->has_pass, why);
+	if (json_object_has_member(o, "unprotected"))
+		hd_json_get_bool(o, "unprotected", &k->unprotected, why);
+	a = hd_json_get_array(o, "uids", why);
+	n = a != NULL ? json_array_get_length(a) : 0;
+	k->uid = g_new0(struct hd_uid, n);
+	for (i = 0; i < n && *why == NULL; i++) {
+		if ((e = hd_json_get_object_at(a, i, "uids", why)) == NULL)
+			break;
+		decode_uid(e, &k->uid[k->nuid++], why);
+		if (*why != NULL)
+			in_element(why, "uids", i);
+	}
+	a = hd_json_get_array(o, "subkeys", why);
+	n = a != NULL ? json_array_get_length(a) : 0;
+	k->sub = g_new0(struct hd_subkey, n);
+	for (i = 0; i < n && *why == NULL; i++) {
+		if ((e = hd_json_get_object_at(a, i, "subkeys", why)) == NULL)
+			break;
+		decode_subkey(e, &k->sub[k->nsub++], why);
+		if (*why != NULL)
+			in_element(why, "subkeys", i);
+	}
+	/* sub[0] is the primary key: every key has one. */
+	if (*why == NULL && k->nsub == 0)
+		*why = g_strdup("no subkeys");
+}
+
+/*
+ * The record of key fpr as a struct hd_key: 0, or HD_E_CONFIG for a
+ * record that is not what hd_key_record writes, with an error that names
+ * the key.  *k is the caller's to free either way.
+ */
 int
-hd_key_decode(const char *val, size_t len, struct hd_key *k)
+hd_key_decode(const char *fpr, const char *val, size_t len, struct hd_key *k,
+    struct hd_error *e)
 {
 	JsonParser *p = json_parser_new();
-	int rc = -1;
+	char *why = NULL;
+	int rc = 0;
 
-	if (json_parser_load_from_data(p, val, len, NULL) &&
-	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-		parse_key(json_node_get_object(json_parser_get_root(p)), k);
-		rc = 0;
+	memset(k, 0, sizeof(*k));
+	if (!json_parser_load_from_data(p, val, len, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		why = g_strdup("not a JSON object");
+	else
+		decode_key(json_node_get_object(json_parser_get_root(p)), fpr,
+		    k, &why);
+	if (why != NULL) {
+		hd_key_free(k);
+		rc = hd_error_set(e, HD_E_CONFIG, "key:%s: damaged record (%s)",
+		    fpr, why);
+		g_free(why);
 	}
 	g_object_unref(p);
 	return rc;
 }
 
-/* 0 found, 1 not found, -1 damaged record. */
+/*
+ * The stored key fpr: 0, HD_E_NOINPUT when the store has no such key,
+ * HD_E_CONFIG for a damaged record, HD_E_IO when state.tdb cannot be
+ * read.  *k is the caller's to free either way.
+ */
 int
-hd_key_load(struct hd_state *st, const char *fpr, struct hd_key *k)
+hd_key_load(struct hd_state *st, const char *fpr, struct hd_key *k,
+    struct hd_error *e)
 {
 	char *rkey, *val;
 	size_t len;
 	int rc;
 
+	memset(k, 0, sizeof(*k));
 	rkey = g_strdup_printf("key:%s", fpr);
 	rc = hd_state_fetch(st, rkey, &val, &len);
 	g_free(rkey);
-	if (rc != 0)
-		return rc;
-	rc = hd_key_decode(val, len, k);
+	if (rc > 0)
+		return hd_error_set(e, HD_E_NOINPUT, "%s: no such key", fpr);
+	if (rc < 0)
+		return hd_error_set(e, HD_E_IO, "key:%s: cannot be read", fpr);
+	rc = hd_key_decode(fpr, val, len, k, e);
 	g_free(val);
 	return rc;
-}
-
-int
-hd_key_get(struct hd_state *st, const char *fpr, struct hd_key *k)
-{
-	return hd_key_load(st, fpr, k);
 }

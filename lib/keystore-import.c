@@ -151,12 +151,6 @@ hd_import_free(struct hd_import *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static int
-has_email(const struct hd_key *k)
-{
-	return *hd_key_first_email(k) != '\0';
-}
-
 /* The packets of the input, armored or not; empty when unreadable. */
 static void
 read_packets(const char *buf, size_t len, struct hd_packets *pk)
@@ -269,7 +263,7 @@ pinned_other(struct hd_state *st, const char *addr, const char *fpr,
  */
 static int
 claim(struct hd_state *st, struct hd_gpg *g, const struct hd_key *k,
-    const struct hd_key *old, int replace, GArray *notes)
+    const struct hd_key *old, int replace, GArray *notes, struct hd_error *e)
 {
 	char srv[41], *pref;
 	size_t i;
@@ -279,34 +273,36 @@ claim(struct hd_state *st, struct hd_gpg *g, const struct hd_key *k,
 	for (i = 0; i < k->nuid && rc == 0; i++) {
 		const char *a = hd_key_email(k, i);
 
-		if (a == NULL || (!replace && old != NULL && hd_key_carries(old, a)))
+		if (a == NULL || (!replace && old != NULL &&
+		    hd_key_carries(old, a)))
 			continue;
 		if (!replace && hd_addr_excluded(st, a, k->fpr))
 			continue;
 		/* Not even an expired pinned key is shadowed (issue 12). */
 		if (network && pinned_other(st, a, k->fpr, srv))
 			replace = 0;
-		else if (hd_addr_server(st, a, k->fpr, time(NULL), srv) != 0)
+		else if (hd_addr_serving(st, a, k->fpr, time(NULL), srv) != 0)
 			continue;
 		if (replace) {
-			rc = hd_addr_set_preferred(st, a, k->fpr);
+			rc = hd_addr_set_preferred(st, a, k->fpr, e);
 			if (rc == 0)
-				rc = hd_addr_list_edit(st, "held", a, k->fpr, 0);
+				rc = hd_addr_list_edit(st, "held", a, k->fpr,
+				    0, e);
 			if (rc == 0)
-				rc = hd_addr_list_edit(st, "refused", a, k->fpr,
-				    0);
+				rc = hd_addr_list_edit(st, "refused", a,
+				    k->fpr, 0, e);
 			note_add(notes, "key-prefer", "success", k->fpr, srv,
 			    g_strdup_printf("%s: %s replaces %s (import "
 			    "--replace)", a, k->fpr, srv));
 		} else if (hd_gpg_certified(g, k->fpr, a, srv)) {
 			pref = hd_addr_preferred(st, a);
 			if (pref != NULL && strcmp(pref, srv) == 0)
-				rc = hd_addr_set_preferred(st, a, k->fpr);
+				rc = hd_addr_set_preferred(st, a, k->fpr, e);
 			g_free(pref);
 			note_add(notes, "key-rollover", "success", k->fpr, srv,
 			    g_strdup_printf("%s: certified by %s", a, srv));
 		} else {
-			rc = hd_addr_list_edit(st, "held", a, k->fpr, 1);
+			rc = hd_addr_list_edit(st, "held", a, k->fpr, 1, e);
 			note_add(notes, "key-conflict", "failed", k->fpr, srv,
 			    g_strdup_printf("%s: served by %s; %s held back "
 			    "(hdpgp-key prefer or import --replace to "
@@ -339,10 +335,10 @@ import_revocation(struct hd_state *st, struct hd_gpg *g, const char *buf,
 	if (*pk->lone[0].issuer == '\0')
 		return hd_error_set(e, HD_E_DATA, "revocation certificate "
 		    "without an issuer");
-	if (hd_key_resolve(st, pk->lone[0].issuer, &old, e) != 0)
-		return hd_error_set(e, HD_E_DATA, "revocation certificate "
-		    "for key %s, which is not in the store",
-		    pk->lone[0].issuer);
+	if ((rc = hd_key_resolve(st, pk->lone[0].issuer, &old, e)) != 0)
+		return rc == HD_E_CONFIG ? rc : hd_error_set(e, HD_E_DATA,
+		    "revocation certificate for key %s, which is not in the "
+		    "store", pk->lone[0].issuer);
 	g_string_append(fprs, old.fpr);
 	if ((rc = hd_state_keyring_lock(st, e)) != 0)
 		goto out;
@@ -358,10 +354,10 @@ import_revocation(struct hd_state *st, struct hd_gpg *g, const char *buf,
 		    NULL;
 		ks.key[0].has_pass = old.has_pass;
 		ks.key[0].unprotected = old.unprotected;
-		if (hd_key_put(st, &ks.key[0]) != 0) {
+		if ((rc = hd_key_put(st, &ks.key[0], e)) != 0) {
 			hd_state_cancel(st);
-			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
-			    "key %s", old.fpr);
+			rc = hd_error_set(e, rc, "state: cannot store key %s",
+			    old.fpr);
 		} else
 			rc = hd_state_commit(st, e);
 	}
@@ -382,10 +378,10 @@ out:
 }
 
 /*
- * Import every key in buf (SPEC §3).  Secret keys are proved with the
- * passphrase first; the keyring import and the index update follow, and
- * on a failed index update the keys gpg took are removed again.  Every
- * import, failed or not, leaves one log record naming the keys.
+ * Import every key in buf.  Secret keys are proved with the passphrase
+ * first; the keyring import and the index update follow, and on a failed
+ * index update the keys gpg took are removed again.  Every import,
+ * failed or not, leaves one log record naming the keys.
  */
 static int	import_keys(struct hd_state *, const char *, size_t,
 		    const char *, int, const struct hd_origin *,
@@ -423,12 +419,12 @@ hd_key_import_from(struct hd_state *st, const char *buf, size_t len,
  */
 static int
 note_origin(struct hd_state *st, const char *fpr, const struct hd_origin *o,
-    int had)
+    int had, struct hd_error *e)
 {
 	struct hd_origin cur, next = *o;
 	int rc, known;
 
-	known = hd_origin_get(st, fpr, &cur) == 0;
+	known = hd_origin_get(st, fpr, &cur, e) == 0;
 	if (had && hd_origin_network(o->source) && hd_origin_pinned(&cur)) {
 		/* Already the administrator's: it stays pinned. */
 		hd_origin_free(&cur);
@@ -437,9 +433,162 @@ note_origin(struct hd_state *st, const char *fpr, const struct hd_origin *o,
 	next.last = time(NULL);
 	next.first = known && strcmp(cur.source, o->source) == 0 &&
 	    cur.first != 0 ? cur.first : next.last;
-	rc = hd_origin_put(st, fpr, &next);
+	rc = hd_origin_put(st, fpr, &next, e);
 	hd_origin_free(&cur);
 	return rc;
+}
+
+/* One import, as the keys go into the index one after the other. */
+struct job {
+	struct hd_state	*st;
+	struct hd_gpg	*g;
+	const struct hd_origin *origin;
+	int		 flags;
+	char		*dom;		/* --domain-alias, normalised */
+	char		*pass;		/* what proved the secret keys */
+	struct hd_keyset scan;		/* the keys of the input */
+	int		*protected;	/* per scan key: by a passphrase */
+	struct hd_packets pk;
+	GArray		*notes;		/* struct note */
+};
+
+/*
+ * The passphrase record of k, as check_secrets found its secret key; the
+ * warning to give, or NULL.
+ */
+static int
+secret_of(struct job *j, struct hd_key *k, const char **warn,
+    struct hd_error *e)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < j->scan.n; i++) {
+		if (strcmp(j->scan.key[i].fpr, k->fpr) != 0 ||
+		    !j->scan.key[i].secret)
+			continue;
+		if (j->protected[i] == UNCHECKED) {
+			k->has_pass = j->pass != NULL;
+			rc = hd_key_store_pass(j->st, k->fpr, j->pass, e);
+			*warn = "expired or revoked: its passphrase could "
+			    "not be checked";
+		} else if (j->protected[i]) {
+			k->has_pass = 1;
+			k->unprotected = 0;
+			rc = hd_key_store_pass(j->st, k->fpr, j->pass, e);
+		} else {
+			k->has_pass = 0;
+			k->unprotected = 1;
+			rc = hd_key_store_pass(j->st, k->fpr, NULL, e);
+			*warn = "secret key is not protected by a passphrase";
+		}
+	}
+	return rc;
+}
+
+/*
+ * Key k, as gpg now has it, into the index: what the store kept of it
+ * before (alias, passphrase), its passphrase, its origin and addresses;
+ * inside the transaction.  Its line of the result goes to res.
+ */
+static int
+store_key(struct job *j, struct hd_key *k, enum hd_import_how *how,
+    struct hd_import *res, struct hd_error *e)
+{
+	struct hd_key old;
+	const char *warn = NULL;
+	int rc, had;
+
+	/* A damaged record is replaced: it was there all the same. */
+	rc = hd_key_load(j->st, k->fpr, &old, e);
+	had = rc != HD_E_NOINPUT;
+	if (rc == 0) {
+		k->alias = old.alias != NULL ? g_strdup(old.alias) : NULL;
+		k->has_pass = old.has_pass;
+		k->unprotected = old.unprotected;
+	}
+	if (j->dom != NULL) {
+		g_free(k->alias);
+		k->alias = g_strdup(j->dom);
+	}
+	rc = secret_of(j, k, &warn, e);
+	if (warn == NULL && *hd_key_first_email(k) == '\0')
+		warn = "no user ID with an email address: usable by "
+		    "fingerprint or domain alias only";
+	if (rc == 0)
+		rc = hd_key_put(j->st, k, e);
+	if (rc == 0)
+		rc = note_origin(j->st, k->fpr, j->origin, had, e);
+	if (rc != 0)
+		rc = hd_error_set(e, rc, "state: cannot store key %s", k->fpr);
+	if (rc == 0 && (rc = claim(j->st, j->g, k, *old.fpr ? &old : NULL,
+	    j->flags, j->notes, e)) != 0)
+		rc = hd_error_set(e, rc, "state: cannot store the addresses "
+		    "of key %s", k->fpr);
+	/* sq revoke writes the key with its revocation: say so. */
+	if (*old.fpr != '\0' && !old.revoked && k->revoked)
+		*how = HD_IMPORT_REVOKED;
+	hd_key_free(&old);
+	import_item(res, k, *how, warn);
+	res->item[res->n - 1].dropped = dropped_sigs(j->st, &j->pk, k);
+	return rc;
+}
+
+/* The input checked and scanned: into gpg's keyring, then the index. */
+static int
+import_checked(struct job *j, const char *buf, size_t len,
+    struct hd_import *res, struct hd_keyset *ks, GString *fprs,
+    struct hd_error *e)
+{
+	enum hd_import_how *how = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = hd_state_keyring_lock(j->st, e)) != 0)
+		return rc;
+	if ((rc = hd_gpg_import(j->g, buf, len, ks, &how, e)) != 0)
+		goto unlock;
+	g_string_truncate(fprs, 0);
+	if ((rc = hd_state_begin(j->st, e)) != 0)
+		goto undo;
+	for (i = 0; i < ks->n && rc == 0; i++) {
+		rc = store_key(j, &ks->key[i], &how[i], res, e);
+		g_string_append_printf(fprs, "%s%s", i ? " " : "",
+		    ks->key[i].fpr);
+	}
+	if (rc == 0)
+		rc = hd_state_commit(j->st, e);
+	else
+		hd_state_cancel(j->st);
+undo:
+	/* Only keys that were new to gpg can go without losing anything. */
+	for (i = 0; rc != 0 && i < ks->n; i++)
+		if (how[i] == HD_IMPORT_NEW)
+			hd_gpg_delete(j->g, ks->key[i].fpr, NULL);
+unlock:
+	hd_state_keyring_unlock(j->st);
+	g_free(how);
+	return rc;
+}
+
+/* What gpg would import, and the secret keys proved; fprs names them. */
+static int
+scan(struct job *j, const char *buf, size_t len, const struct hd_askpass *ap,
+    GString *fprs, struct hd_error *e)
+{
+	size_t i;
+	int rc, secret = 0;
+
+	if ((rc = hd_gpg_scan(j->g, buf, len, &j->scan, e)) != 0)
+		return rc;
+	for (i = 0; i < j->scan.n; i++) {
+		g_string_append_printf(fprs, "%s%s", i ? " " : "",
+		    j->scan.key[i].fpr);
+		secret |= j->scan.key[i].secret;
+	}
+	j->protected = g_new0(int, j->scan.n);
+	return secret ? check_secrets(j->st, buf, len, &j->scan, &j->pass, ap,
+	    j->protected, e) : 0;
 }
 
 static int
@@ -447,121 +596,37 @@ import_keys(struct hd_state *st, const char *buf, size_t len,
     const char *alias, int flags, const struct hd_origin *origin,
     const struct hd_askpass *ap, struct hd_import *res, struct hd_error *e)
 {
-	struct hd_gpg *g = NULL;
-	struct hd_keyset scan = { 0 }, ks = { 0 };
-	struct hd_packets pk = { 0 };
-	enum hd_import_how *how = NULL;
-	char *tidy, *pass = NULL, *dom = NULL, *comment;
+	struct job j = { 0 };
+	struct hd_keyset ks = { 0 };
+	char *tidy, *comment;
 	GString *fprs = g_string_new(NULL);
-	GArray *notes = g_array_new(FALSE, TRUE, sizeof(struct note));
-	int *protected = NULL, rc, secret = 0;
-	size_t i, j, tlen;
+	size_t i, tlen;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
+	j.st = st;
+	j.origin = origin;
+	j.flags = flags;
+	j.notes = g_array_new(FALSE, TRUE, sizeof(struct note));
 	if ((tidy = tidy_armor(buf, len, &tlen)) != NULL) {
 		buf = tidy;
 		len = tlen;
 	}
-	if (alias != NULL && (dom = hd_alias_normalize(alias)) == NULL) {
+	if (alias != NULL && (j.dom = hd_alias_normalize(alias)) == NULL) {
 		rc = hd_error_set(e, HD_E_USAGE, "%s: not a domain", alias);
 		goto out;
 	}
-	read_packets(buf, len, &pk);
-	if ((rc = hd_gpg_open(&g, st, e)) != 0 ||
-	    (rc = hd_gpg_set_import(g, NULL, hd_origin_network(origin->source)
-	    ? (strcmp(origin->source, "wkd") == 0 ? "wkd" : "ks") : "file",
-	    origin->url, e)) != 0)
+	read_packets(buf, len, &j.pk);
+	if ((rc = hd_gpg_open(&j.g, st, e)) != 0 ||
+	    (rc = hd_gpg_set_import(j.g, NULL, hd_origin_network(
+	    origin->source) ? (strcmp(origin->source, "wkd") == 0 ? "wkd" :
+	    "ks") : "file", origin->url, e)) != 0)
 		goto out;
-	if ((rc = hd_gpg_scan(g, buf, len, &scan, e)) != 0) {
-		if (rc == HD_E_DATA && pk.nkey == 0 && pk.nlone > 0)
-			rc = import_revocation(st, g, buf, len, &pk, res, fprs,
-			    e);
-		goto out;
-	}
-	for (i = 0; i < scan.n; i++)
-		g_string_append_printf(fprs, "%s%s", i ? " " : "",
-		    scan.key[i].fpr);
-	protected = g_new0(int, scan.n);
-	for (i = 0; i < scan.n; i++)
-		secret |= scan.key[i].secret;
-	if (secret && (rc = check_secrets(st, buf, len, &scan, &pass, ap,
-	    protected, e)) != 0)
-		goto out;
-	if ((rc = hd_state_keyring_lock(st, e)) != 0)
-		goto out;
-	if ((rc = hd_gpg_import(g, buf, len, &ks, &how, e)) != 0)
-		goto unlock;
-	g_string_truncate(fprs, 0);
-	if ((rc = hd_state_begin(st, e)) != 0)
-		goto undo;
-	for (i = 0; i < ks.n && rc == 0; i++) {
-		struct hd_key *k = &ks.key[i], old = { 0 };
-		const char *warn = NULL;
-		int had;
-
-		if ((had = hd_key_load(st, k->fpr, &old) == 0)) {
-			k->alias = old.alias != NULL ? g_strdup(old.alias) :
-			    NULL;
-			k->has_pass = old.has_pass;
-			k->unprotected = old.unprotected;
-		}
-		if (dom != NULL) {
-			g_free(k->alias);
-			k->alias = g_strdup(dom);
-		}
-		for (j = 0; j < scan.n; j++)
-			if (strcmp(scan.key[j].fpr, k->fpr) == 0 &&
-			    scan.key[j].secret) {
-				if (protected[j] == UNCHECKED) {
-					k->has_pass = pass != NULL;
-					rc = hd_key_store_pass(st, k->fpr, pass);
-					warn = "expired or revoked: its passphrase "
-					    "could not be checked";
-				} else if (protected[j]) {
-					k->has_pass = 1;
-					k->unprotected = 0;
-					rc = hd_key_store_pass(st, k->fpr, pass);
-				} else {
-					k->has_pass = 0;
-					k->unprotected = 1;
-					rc = hd_key_store_pass(st, k->fpr, NULL);
-					warn = "secret key is not protected by "
-					    "a passphrase";
-				}
-			}
-		if (warn == NULL && !has_email(k))
-			warn = "no user ID with an email address: usable by "
-			    "fingerprint or domain alias only";
-		if (rc == 0)
-			rc = hd_key_put(st, k);
-		if (rc == 0)
-			rc = note_origin(st, k->fpr, origin, had);
-		if (rc < 0)	/* hd_key_put, hd_key_store_pass: the state file */
-			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
-			    "key %s", k->fpr);
-		if (rc == 0 && claim(st, g, k, had ? &old : NULL,
-		    flags, notes) != 0)
-			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
-			    "the addresses of key %s", k->fpr);
-		/* sq revoke writes the key with its revocation: say so. */
-		if (had && !old.revoked && k->revoked)
-			how[i] = HD_IMPORT_REVOKED;
-		hd_key_free(&old);
-		import_item(res, k, how[i], warn);
-		res->item[res->n - 1].dropped = dropped_sigs(st, &pk, k);
-		g_string_append_printf(fprs, "%s%s", i ? " " : "", k->fpr);
-	}
-	if (rc == 0)
-		rc = hd_state_commit(st, e);
-	else
-		hd_state_cancel(st);
-undo:
-	/* Only keys that were new to gpg can go without losing anything. */
-	for (i = 0; rc != 0 && i < ks.n; i++)
-		if (how[i] == HD_IMPORT_NEW)
-			hd_gpg_delete(g, ks.key[i].fpr, NULL);
-unlock:
-	hd_state_keyring_unlock(st);
+	if ((rc = scan(&j, buf, len, ap, fprs, e)) == HD_E_DATA &&
+	    j.pk.nkey == 0 && j.pk.nlone > 0 && j.scan.n == 0)
+		rc = import_revocation(st, j.g, buf, len, &j.pk, res, fprs, e);
+	else if (rc == 0)
+		rc = import_checked(&j, buf, len, res, &ks, fprs, e);
 out:
 	/* One record for the import, failed or not, naming its keys. */
 	comment = hd_origin_network(origin->source) ? g_strdup_printf(
@@ -569,7 +634,7 @@ out:
 	hd_log_action(st, "key-import", rc == 0 ? "success" : "failed", NULL,
 	    fprs->len ? fprs->str : NULL, rc == 0 ? comment : e->text);
 	g_free(comment);
-	notes_flush(st, notes, rc == 0);
+	notes_flush(st, j.notes, rc == 0);
 	for (i = 0; rc == 0 && i < res->n && i < ks.n; i++) {
 		hd_key_roles(st, &ks.key[i], time(NULL));
 		res->item[i].role = ks.key[i].role;
@@ -579,16 +644,15 @@ out:
 	}
 	if (rc != 0)
 		hd_import_free(res);
-	hd_keyset_free(&scan);
+	hd_keyset_free(&j.scan);
 	hd_keyset_free(&ks);
-	hd_packets_free(&pk);
-	g_array_free(notes, TRUE);
-	g_free(how);
-	g_free(protected);
-	hd_secure_free(pass);
-	g_free(dom);
+	hd_packets_free(&j.pk);
+	g_array_free(j.notes, TRUE);
+	g_free(j.protected);
+	hd_secure_free(j.pass);
+	g_free(j.dom);
 	g_free(tidy);
 	g_string_free(fprs, TRUE);
-	hd_gpg_close(g);
+	hd_gpg_close(j.g);
 	return rc;
 }

@@ -26,9 +26,9 @@ hd_key_delete(struct hd_state *st, const char *query, struct hd_error *e)
 	    (rc = hd_state_keyring_lock(st, e)) == 0) {
 		rc = hd_gpg_delete(g, k.fpr, e);
 		if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
-			if (hd_key_drop(st, &k) != 0) {
+			if ((rc = hd_key_drop(st, &k, e)) != 0) {
 				hd_state_cancel(st);
-				rc = hd_error_set(e, HD_E_IO, "state: cannot "
+				rc = hd_error_set(e, rc, "state: cannot "
 				    "remove key %s", k.fpr);
 			} else
 				rc = hd_state_commit(st, e);
@@ -94,12 +94,12 @@ store_fresh(struct hd_state *st, struct hd_gpg *g, const char *fpr,
 		struct hd_origin o = { "generated", NULL, NULL, time(NULL),
 		    time(NULL) };
 
-		if (hd_key_put(st, &ks.key[0]) != 0 ||
-		    hd_origin_put(st, fpr, &o) != 0 ||
-		    hd_key_store_pass(st, fpr, pass) != 0) {
+		if ((rc = hd_key_put(st, &ks.key[0], e)) != 0 ||
+		    (rc = hd_origin_put(st, fpr, &o, e)) != 0 ||
+		    (rc = hd_key_store_pass(st, fpr, pass, e)) != 0) {
 			hd_state_cancel(st);
-			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
-			    "key %s", fpr);
+			rc = hd_error_set(e, rc, "state: cannot store key %s",
+			    fpr);
 		} else
 			rc = hd_state_commit(st, e);
 	}
@@ -136,7 +136,7 @@ keep_revocation(struct hd_state *st, const char *scratch, const char *fpr)
 }
 
 /*
- * A new helpdesk key (SPEC §3 generate); its fingerprint in fpr[41].
+ * A new helpdesk key (hdpgp-key generate); its fingerprint in fpr[41].
  *
  * The key is made in a scratch home and imported, as any other key.  A
  * key gpg generates in place is stored without its self-signatures
@@ -225,9 +225,10 @@ hd_key_passwd(struct hd_state *st, const char *query, const char *pass,
 		    "protected by a passphrase: nothing to store", k.fpr);
 	if (rc == 0 && (rc = hd_state_begin(st, e)) == 0) {
 		k.has_pass = 1;
-		if (hd_key_put(st, &k) != 0 || hd_key_store_pass(st, k.fpr, pass) != 0) {
+		if ((rc = hd_key_put(st, &k, e)) != 0 ||
+		    (rc = hd_key_store_pass(st, k.fpr, pass, e)) != 0) {
 			hd_state_cancel(st);
-			rc = hd_error_set(e, HD_E_IO, "state: cannot store "
+			rc = hd_error_set(e, rc, "state: cannot store "
 			    "passphrase of %s", k.fpr);
 		} else
 			rc = hd_state_commit(st, e);

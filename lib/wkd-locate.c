@@ -162,7 +162,7 @@ try_url(struct hd_state *st, const struct hd_net *net, const char *source,
 	g_strlcpy(o.source, source, sizeof(o.source));
 	o.url = (char *)(uintptr_t)url;
 	o.address = x->address;
-	had = want != NULL && hd_key_get(st, want, &before) == 0;
+	had = want != NULL && hd_key_load(st, want, &before, &e) == 0;
 	if ((rc = hd_key_import_from(st, key->str, key->len, &o, 0, &res,
 	    &e)) != 0) {
 		g_string_append_printf(why, "%s%s", why->len ? "; " : "",
@@ -186,7 +186,7 @@ try_url(struct hd_state *st, const struct hd_net *net, const char *source,
 					x->result = "conflict";
 			}
 	/* refresh: what changed, as the store now has it */
-	if (had && hd_key_get(st, want, &after) == 0) {
+	if (had && hd_key_load(st, want, &after, &e) == 0) {
 		if (after.revoked && !before.revoked)
 			x->result = "revoked";
 		else if (after.expires != before.expires ||
@@ -391,11 +391,12 @@ refresh_one(struct hd_state *st, const struct hd_net *net,
 {
 	struct hd_found_key *x;
 	struct hd_origin o;
+	struct hd_error e;
 	GString *why = g_string_new(NULL);
 	char **addrs = NULL;
 	int rc, nohost;
 
-	hd_origin_get(st, k->fpr, &o);
+	hd_origin_get(st, k->fpr, &o, &e);
 	if (k->secret || (hd_origin_pinned(&o) && !net->all) ||
 	    (net->older > 0 && o.last > time(NULL) - net->older)) {
 		if (named) {
@@ -449,16 +450,17 @@ hd_key_refresh(struct hd_state *st, const struct hd_net *net, char **args,
 {
 	struct hd_keyset ks = { 0 };
 	size_t i, j;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
 	if (n == 0) {
-		if (hd_key_all(st, &ks) != 0)
-			return hd_error_set(e, HD_E_IO, "cannot read the key "
-			    "index");
+		/* A damaged record: the others are refreshed all the same. */
+		if ((rc = hd_key_all(st, &ks, e)) != 0 && rc != HD_E_CONFIG)
+			return rc;
 		for (i = 0; i < ks.n; i++)
 			refresh_one(st, net, &ks.key[i], 0, f);
 		hd_keyset_free(&ks);
-		return overall(f);
+		return rc != 0 ? rc : overall(f);
 	}
 	for (i = 0; i < n; i++) {
 		if (hd_key_find(st, args[i], &ks, e) != 0) {
