@@ -32,18 +32,11 @@ int	 hd_is_keyid(const char *);
 
 #define HD_STATE_VERSION	1
 
-/*
- * gpg-agent.conf of the state's GnuPG home and of scratch homes: the
- * loopback pinentry, no passphrase cache (a wrong stored passphrase is
- * always found), and a cheap key unlock.
- */
-#define HD_WRITTEN	"# written by hdpgp\n"	/* first line of our files */
-#define HD_AGENT_CONF	HD_WRITTEN \
-	"allow-loopback-pinentry\n" \
-	"default-cache-ttl 0\n" \
-	"max-cache-ttl 0\n" \
-	"s2k-count 65536\n"
-
+/* state.c */
+int	 hd_state_attach(struct hd_state **, const char *, int,
+	    struct hd_error *);
+int	 hd_state_empty(const struct hd_state *);
+int	 hd_state_private_dir(const char *, struct hd_error *);
 const char *hd_state_dir(const struct hd_state *);
 const char *hd_state_gnupg(const struct hd_state *);
 int	 hd_state_fetch(struct hd_state *, const char *, char **, size_t *);
@@ -67,6 +60,7 @@ struct hd_gpg;
 #define HD_CAP_CERTIFY	0x04
 #define HD_CAP_AUTH	0x08
 
+void	 hd_key_free(struct hd_key *);
 int	 hd_gpg_open(struct hd_gpg **, struct hd_state *, struct hd_error *);
 void	 hd_gpg_close(struct hd_gpg *);
 void	 hd_gpg_set_passphrase(struct hd_gpg *, const char *);
@@ -86,14 +80,18 @@ int	 hd_gpg_try_secret(struct hd_gpg *, const struct hd_key *,
 	    const char *, int *, struct hd_error *);
 int	 hd_gpg_scratch(struct hd_state *, struct hd_gpg **, struct hd_error *);
 void	 hd_gpg_scratch_close(struct hd_gpg *);
-void	 hd_gpg_scratch_sweep(const char *);
 const char *hd_gpg_home(const struct hd_gpg *);
 int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
 int	 hd_gpg_delete(struct hd_gpg *, const char *, struct hd_error *);
 int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
 	    char *, struct hd_error *);
-/* Verdicts on one signature (SPEC §5). */
+
+/* keyring-home.c: the GnuPG homes keyring.c runs gpg in */
+int	 hd_gpg_scratch_home(struct hd_state *, char **, struct hd_error *);
+void	 hd_gpg_scratch_remove(const char *, int);
+
+/* Verdicts on one signature (doc/DESIGN, Verdicts). */
 #define HD_SIG_GOOD		0
 #define HD_SIG_BAD		1
 #define HD_SIG_UNKNOWN_KEY	2

@@ -86,14 +86,17 @@ char	*hd_passphrase_tty(const char *);
 void	 hd_secure_free(char *);
 int	 hd_emit(const char *, size_t, int, int);
 
-/* state.c: the state directory and state.tdb */
+/*
+ * state.c: the state directory and state.tdb; keyring-home.c opens it
+ * with its GnuPG home (hd_state_open).
+ */
 struct hd_state;
 
 int	 hd_state_open(struct hd_state **, const char *, int,
 	    struct hd_error *);
 void	 hd_state_close(struct hd_state *);
 
-/* keys, as keyring.c reads them and keystore.c keeps them */
+/* keys, as keyring.c reads (and frees) them and the key index keeps them */
 struct hd_subkey {
 	char		 fpr[41];
 	char		 keyid[17];
@@ -152,6 +155,8 @@ struct hd_keyset {
 	size_t		 n;
 	struct hd_key	*key;
 };
+
+void	 hd_keyset_free(struct hd_keyset *);	/* keyring.c */
 
 enum hd_import_how {
 	HD_IMPORT_NEW,

@@ -1,7 +1,8 @@
 /*
  * key-record.c: struct hd_key, as the index stores it (the record
  * key:<FPR>, JSON with times as numbers) and as the tools show it (JSON
- * with ISO 8601 times, status and key IDs added), and its lifetime.
+ * with ISO 8601 times, status and key IDs added).  keyring.c builds the
+ * struct from gpg's keys, and frees it.
  */
 #include "config.h"
 
@@ -13,26 +14,6 @@
 #include "json.h"
 
 static const char *cap_names[] = { "sign", "encrypt", "certify", "auth" };
-
-void
-hd_key_free(struct hd_key *k)
-{
-	size_t i;
-
-	for (i = 0; i < k->nsub; i++)
-		g_free(k->sub[i].algo);
-	for (i = 0; i < k->nuid; i++) {
-		g_free(k->uid[i].uid);
-		g_free(k->uid[i].email);
-	}
-	g_free(k->sub);
-	g_free(k->uid);
-	g_free(k->alias);
-	hd_roles_free(k->role, k->nrole);
-	hd_origin_free(k->origin);
-	g_free(k->origin);
-	memset(k, 0, sizeof(*k));
-}
 
 void
 hd_roles_free(struct hd_role *r, size_t n)
@@ -52,17 +33,6 @@ hd_role_name(int role)
 
 	return role >= 0 && role < (int)G_N_ELEMENTS(names) ? names[role] :
 	    "?";
-}
-
-void
-hd_keyset_free(struct hd_keyset *ks)
-{
-	size_t i;
-
-	for (i = 0; i < ks->n; i++)
-		hd_key_free(&ks->key[i]);
-	g_free(ks->key);
-	memset(ks, 0, sizeof(*ks));
 }
 
 /*

@@ -140,77 +140,14 @@ check_parent(const char *dir, struct hd_error *e)
 	return rc;
 }
 
-static int
-make_dir(const char *path, struct hd_error *e)
+/* A directory of the state, made private (mode 0700) if it is not there. */
+int
+hd_state_private_dir(const char *path, struct hd_error *e)
 {
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
 		return hd_error_set(e, HD_E_IO, "%s: %s", path,
 		    strerror(errno));
 	return check_private(path, 1, e);
-}
-
-static int
-write_file(const char *path, const char *text, struct hd_error *e)
-{
-	GError *ge = NULL;
-	char *old = NULL;
-	int ours;
-
-	/* One an older hdpgp wrote is brought up to date; others are left. */
-	if (g_file_get_contents(path, &old, NULL, NULL)) {
-		ours = g_str_has_prefix(old, HD_WRITTEN) &&
-		    strcmp(old, text) != 0;
-		g_free(old);
-		if (!ours)
-			return 0;
-	} else if (g_file_test(path, G_FILE_TEST_EXISTS))
-		return 0;
-	if (!g_file_set_contents(path, text, -1, &ge)) {
-		hd_error_set(e, HD_E_IO, "%s", ge->message);
-		g_error_free(ge);
-		return HD_E_IO;
-	}
-	return 0;
-}
-
-/*
- * The GnuPG home the tools drive.  Loopback pinentry lets the stored
- * passphrase reach gpg-agent through gpgme's callback; no cache means a
- * wrong passphrase is always found wrong; a low S2K count keeps unlocking
- * cheap, since the passphrase itself sits in state.tdb next door.  Trust
- * is the store's business (an imported key is trusted), so encryption
- * passes always-trust rather than "trust-model always", with which gpg
- * 2.2 cannot even list a revoked key before its trustdb exists.  Every
- * gpg that makes a key or encrypts would read and rewrite random_seed
- * under a lock; two at once wait for each other, which made parallel
- * encryption no faster than one at a time.  libgcrypt seeds from the
- * kernel (getrandom) without it.  There is no web of trust either: an
- * import keeps a key's self-signatures and the certifications made by
- * keys of the store, and drops the rest (import-clean), so that a key
- * flooded with certifications (CVE-2019-13050) costs what a clean one
- * does.
- */
-static int
-make_gnupg(const char *gnupg, struct hd_error *e)
-{
-	char *agent, *conf;
-	int rc;
-
-	if ((rc = make_dir(gnupg, e)) != 0)
-		return rc;
-	agent = g_build_filename(gnupg, "gpg-agent.conf", NULL);
-	conf = g_build_filename(gnupg, "gpg.conf", NULL);
-	rc = write_file(agent, HD_AGENT_CONF, e);
-	if (rc == 0)
-		rc = write_file(conf, HD_WRITTEN
-		    "no-auto-key-retrieve\n"
-		    "auto-key-locate local\n"
-		    "no-greeting\n"
-		    "no-random-seed-file\n"
-		    "import-options import-clean\n", e);
-	g_free(agent);
-	g_free(conf);
-	return rc;
 }
 
 static int
@@ -245,11 +182,13 @@ check_version(struct hd_state *st, struct hd_error *e)
 }
 
 /*
- * With create == 0 a missing state file is not made: the state reads as
- * empty, so that listing nothing does not leave a directory behind.
+ * The state directory and state.tdb, checked (hd_state_open, in
+ * keyring-home.c, adds the GnuPG home).  With create == 0 a missing state
+ * file is not made: the state reads as empty, so that listing nothing
+ * does not leave a directory behind.
  */
 int
-hd_state_open(struct hd_state **out, const char *dir, int create,
+hd_state_attach(struct hd_state **out, const char *dir, int create,
     struct hd_error *e)
 {
 	struct hd_state *st;
@@ -290,16 +229,19 @@ hd_state_open(struct hd_state **out, const char *dir, int create,
 	}
 	if (rc == 0)
 		rc = check_version(st, e);
-	if (rc == 0)
-		rc = make_gnupg(st->gnupg, e);
 	if (rc != 0) {
 		hd_state_close(st);
 		return rc;
 	}
-	/* What a killed import or generate left behind. */
-	hd_gpg_scratch_sweep(st->dir);
 	*out = st;
 	return 0;
+}
+
+/* Is st a state that does not exist (opened with create == 0)? */
+int
+hd_state_empty(const struct hd_state *st)
+{
+	return st->tdb == NULL;
 }
 
 void
