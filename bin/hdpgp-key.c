@@ -131,36 +131,87 @@ usage(int status)
 	exit(status);
 }
 
-/* The passphrase from --passphrase-file or -fd is read once, when needed. */
+/*
+ * The passphrase source, read when first needed (an import of public
+ * keys needs none, and an import keeps its scratch home only while it
+ * waits for a descriptor): --passphrase-file or --passphrase-fd, read
+ * once, else the terminal.  The library runs askpass and gets a string or
+ * NULL; a source that cannot be read leaves its error in src.error, said
+ * once the library has returned and cleaned up after itself.
+ */
+static struct {
+	int		 read;		/* the file or descriptor, once */
+	char		*text;
+	struct hd_error	 error;		/* cause HD_E_NONE: none */
+} src;
+
 static char *
 askpass(void *arg, const char *prompt)
 {
-	static char *cached;
-	static int done;
-	struct hd_error e;
-
 	(void)arg;
-	if (done)
-		return cached != NULL ? strdup(cached) : NULL;
-	if (opt.passfile != NULL || opt.passfd != -1) {
-		done = 1;
-		if ((opt.passfile != NULL ?
-		    hd_passphrase_file(opt.passfile, &cached, &e) :
-		    hd_passphrase_fd(opt.passfd, &cached, &e)) != 0)
-			errx(hd_exit_status(e.cause), "%s", e.text);
-		return strdup(cached);
+	if (opt.passfile == NULL && opt.passfd == -1)
+		return hd_passphrase_tty(prompt);
+	if (!src.read) {
+		src.read = 1;
+		if (opt.passfile != NULL)
+			hd_passphrase_file(opt.passfile, &src.text,
+			    &src.error);
+		else
+			hd_passphrase_fd(opt.passfd, &src.text, &src.error);
 	}
-	return hd_passphrase_tty(prompt);
+	return src.text != NULL ? strdup(src.text) : NULL;
 }
 
 static const struct hd_askpass ask = { askpass, NULL };
+
+static struct hd_state *state;	/* open: its warnings are said at exit */
+
+/* What the library left to say (hd_state_warnings), said. */
+static void
+print_warnings(void)
+{
+	char **w;
+	size_t i;
+
+	if (state == NULL || (w = hd_state_warnings(state)) == NULL)
+		return;
+	for (i = 0; w[i] != NULL; i++) {
+		warnx("%s", w[i]);
+		free(w[i]);
+	}
+	free(w);
+}
+
+/* An error of one problem a line, each line as a message of its own. */
+static void
+print_error(const struct hd_error *e)
+{
+	const char *p, *text = hd_error_text(e);
+	size_t n;
+
+	for (p = text; *p != '\0'; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		warnx("%.*s", (int)n, p);
+	}
+}
+
+static void __attribute__((noreturn))
+die(const struct hd_error *e)
+{
+	print_warnings();
+	print_error(e);
+	exit(hd_exit_status(e->cause));
+}
 
 static char *
 need_passphrase(const char *prompt, const char *what, int confirm)
 {
 	char *p, *again;
 
-	if ((p = askpass(NULL, prompt)) == NULL)
+	p = askpass(NULL, prompt);
+	if (p == NULL && src.error.cause != HD_E_NONE)
+		die(&src.error);
+	if (p == NULL)
 		errx(EX_USAGE, "%s: passphrase required (--passphrase-file, "
 		    "--passphrase-fd or a terminal)", what);
 	if (confirm && opt.passfile == NULL && opt.passfd == -1) {
@@ -179,19 +230,6 @@ print_json(char *s)
 {
 	printf("%s\n", s);
 	free(s);
-}
-
-/* An error of one problem a line, each line as a message of its own. */
-static void
-print_error(const struct hd_error *e)
-{
-	const char *p, *text = hd_error_text(e);
-	size_t n;
-
-	for (p = text; *p != '\0'; p += n + (p[n] == '\n')) {
-		n = strcspn(p, "\n");
-		warnx("%.*s", (int)n, p);
-	}
 }
 
 static const char *
@@ -366,6 +404,9 @@ cmd_import(struct hd_state *st, int argc, char **argv)
 		rc = hd_key_import(st, buf, len, opt.alias,
 		    opt.replace ? HD_IMPORT_REPLACE : 0, &ask, &res, &e);
 		free(buf);
+		/* No passphrase to be had: the next file would not fare better. */
+		if (src.error.cause != HD_E_NONE)
+			die(&src.error);
 		if (rc != 0) {
 			warnx("%s: %s", file != NULL ? file : "stdin", e.text);
 			status = status ? status : rc;
@@ -418,7 +459,7 @@ cmd_list(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	/* A damaged record is named; the others are listed all the same. */
 	if ((rc = hd_key_all(st, &ks, &e)) != 0 && rc != HD_E_CONFIG)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	shown.key = ks.key;
 	for (i = 0; i < ks.n; i++) {
 		if (!hd_key_matches(&ks.key[i], argc ? argv[0] : NULL))
@@ -453,7 +494,7 @@ cmd_show(struct hd_state *st, int argc, char **argv)
 	if (argc != 1)
 		usage(EX_USAGE);
 	if ((rc = hd_key_find(st, argv[0], &ks, &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	for (i = 0; i < ks.n; i++)
 		hd_key_roles(st, &ks.key[i], now);
 	if (opt.json)
@@ -480,7 +521,7 @@ cmd_export(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	if ((rc = hd_key_export(st, argv[0], opt.secret, opt.binary, &buf,
 	    &len, &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
 		err(EX_IOERR, "stdout");
 	free(buf);
@@ -525,7 +566,7 @@ cmd_generate(struct hd_state *st, int argc, char **argv)
 	    opt.algo != NULL ? opt.algo : "ed25519", expires, pass, fpr, &e);
 	hd_secure_free(pass);
 	if (rc != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	printf("%s\n", fpr);
 	return 0;
 }
@@ -546,7 +587,7 @@ cmd_passwd(struct hd_state *st, int argc, char **argv)
 	rc = hd_key_passwd(st, argv[0], pass, &e);
 	hd_secure_free(pass);
 	if (rc != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	if (!opt.quiet)
 		warnx("%s: passphrase stored", argv[0]);
 	return 0;
@@ -562,7 +603,7 @@ cmd_alias(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	if ((rc = hd_key_alias(st, argv[0], opt.none ? NULL : argv[1],
 	    &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	return 0;
 }
 
@@ -602,9 +643,9 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 	}
 	/* A damaged record is named; the others are checked all the same. */
 	if ((rc = hd_key_all(st, &ks, &damaged)) != 0 && rc != HD_E_CONFIG)
-		errx(hd_exit_status(rc), "%s", damaged.text);
+		die(&damaged);
 	if ((rc = hd_key_conflicts(st, &conflicts, &nconflicts, &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	due.key = ks.key;
 	for (i = 0; i < ks.n; i++) {
 		struct hd_key tmp;
@@ -645,7 +686,7 @@ cmd_prefer(struct hd_state *st, int argc, char **argv)
 	if (argc != 2)
 		usage(EX_USAGE);
 	if ((rc = hd_key_prefer(st, argv[0], argv[1], &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	if (!opt.quiet)
 		warnx("%s: %s serves it", argv[1], argv[0]);
 	return 0;
@@ -711,7 +752,7 @@ cmd_refresh(struct hd_state *st, int argc, char **argv)
 
 	if ((rc = hd_key_refresh(st, &opt.net, argv, argc, &f, &e)) != 0 &&
 	    f.n == 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	rc = print_found(&f, rc, 1);
 	/* Every key: a damaged record was passed over, and is named. */
 	if (argc == 0 && rc == HD_E_CONFIG)
@@ -738,7 +779,7 @@ cmd_publish(struct hd_state *st, int argc, char **argv)
 	}
 	free(written);
 	if (rc != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	return 0;
 }
 
@@ -906,7 +947,9 @@ main(int argc, char *argv[])
 		    optname(OPT_ALIAS + ffs(opt.seen & ~cmds[i].opts) - 1));
 	if ((rc = hd_state_open(&st, opt.dir, cmds[i].create, &e)) != 0)
 		errx(hd_exit_status(rc), "%s", e.text);
+	state = st;
 	rc = cmds[i].fn(st, argc - 1, argv + 1);
+	print_warnings();
 	hd_state_close(st);
 	return rc;
 }

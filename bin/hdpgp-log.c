@@ -88,6 +88,22 @@ print_json(const char *json, const struct hd_logrec *r, void *arg)
 	return 0;
 }
 
+/* What the library left to say (hd_state_warnings), said. */
+static void
+print_warnings(struct hd_state *st)
+{
+	char **w;
+	size_t i;
+
+	if ((w = hd_state_warnings(st)) == NULL)
+		return;
+	for (i = 0; w[i] != NULL; i++) {
+		warnx("%s", w[i]);
+		free(w[i]);
+	}
+	free(w);
+}
+
 static long long
 number(const char *opt, const char *s, long long max)
 {
@@ -189,6 +205,7 @@ main(int argc, char *argv[])
 			warnx("%llu records pruned", (unsigned long long)gone);
 	} else
 		hd_log_query(st, &q, json ? print_json : print_text, NULL);
+	print_warnings(st);
 	hd_state_close(st);
 	free(msgid);
 	if (fflush(stdout) != 0)

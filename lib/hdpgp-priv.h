@@ -37,6 +37,8 @@ int	 hd_state_attach(struct hd_state **, const char *, int,
 	    struct hd_error *);
 int	 hd_state_empty(const struct hd_state *);
 int	 hd_state_private_dir(const char *, struct hd_error *);
+void	 hd_state_warn(struct hd_state *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 const char *hd_state_dir(const struct hd_state *);
 const char *hd_state_gnupg(const struct hd_state *);
 int	 hd_state_fetch(struct hd_state *, const char *, char **, size_t *);
@@ -204,7 +206,6 @@ char	*hd_addr_preferred(struct hd_state *, const char *);
 void	 hd_roles_free(struct hd_role *, size_t);
 
 const char *hd_key_email(const struct hd_key *, size_t);
-void	 hd_key_free(struct hd_key *);
 
 /*
  * origin.c: where each key came from (issue 12).  A key with no record

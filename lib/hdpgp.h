@@ -95,6 +95,7 @@ struct hd_state;
 int	 hd_state_open(struct hd_state **, const char *, int,
 	    struct hd_error *);
 void	 hd_state_close(struct hd_state *);
+char	**hd_state_warnings(struct hd_state *);
 
 /* keys, as keyring.c reads (and frees) them and the key index keeps them */
 struct hd_subkey {
@@ -222,7 +223,6 @@ char	*hd_check_json(const struct hd_keyset *, const struct hd_conflict *,
 const char *hd_key_status(const struct hd_key *, time_t);
 int	 hd_key_matches(const struct hd_key *, const char *);
 char	*hd_keyset_json(const struct hd_keyset *, time_t, int);
-void	 hd_keyset_free(struct hd_keyset *);
 
 /* origin.c: where each key came from */
 struct hd_origin;

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <err.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -109,7 +108,8 @@ store_fresh(struct hd_state *st, struct hd_gpg *g, const char *fpr,
 
 /*
  * gpg's revocation certificate for a key made in a scratch home, kept in
- * the state's home where gpg itself would have put it.
+ * the state's home where gpg itself would have put it.  The key is made
+ * all the same when it cannot be: a warning says so.
  */
 static void
 keep_revocation(struct hd_state *st, const char *scratch, const char *fpr)
@@ -125,8 +125,8 @@ keep_revocation(struct hd_state *st, const char *scratch, const char *fpr)
 		if (g_mkdir_with_parents(dir, 0700) != 0 ||
 		    !g_file_set_contents_full(to, cert, len,
 		    G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL))
-			warnx("%s: cannot keep the revocation certificate",
-			    to);
+			hd_state_warn(st, "%s: cannot keep the revocation "
+			    "certificate", to);
 		g_free(cert);
 	}
 	g_free(name);

@@ -131,8 +131,9 @@ hd_log_append(struct hd_state *st, const struct hd_logrec *r,
 }
 
 /*
- * Appends a record, and when that fails says so on stderr and goes on:
- * a log that cannot be written must not fail the action (SPEC §2).
+ * Appends a record, and when that fails leaves a warning for the tool to
+ * say (hd_state_warnings) and goes on: a log that cannot be written must
+ * not fail the action (doc/DESIGN, Tools).
  */
 void
 hd_log_note(struct hd_state *st, const struct hd_logrec *r)
@@ -140,7 +141,7 @@ hd_log_note(struct hd_state *st, const struct hd_logrec *r)
 	struct hd_error e;
 
 	if (hd_log_append(st, r, &e) != 0)
-		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+		hd_state_warn(st, "%s", e.text);
 }
 
 /* A record of an action on the store itself: keys, groups. */

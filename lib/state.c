@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ struct hd_state {
 	char		*path;
 	TDB_CONTEXT	*tdb;
 	int		 keyring_fd;
+	GPtrArray	*warnings;	/* for the tool: hd_state_warnings */
 };
 
 static int
@@ -253,10 +255,55 @@ hd_state_close(struct hd_state *st)
 		tdb_close(st->tdb);
 	if (st->keyring_fd != -1)
 		close(st->keyring_fd);
+	if (st->warnings != NULL)
+		g_ptr_array_free(st->warnings, TRUE);
 	g_free(st->dir);
 	g_free(st->gnupg);
 	g_free(st->path);
 	g_free(st);
+}
+
+/*
+ * A problem that did not stop the action (a log record that could not be
+ * written), kept for the tool to say: the library does not print.  The
+ * same text is kept once.
+ */
+void
+hd_state_warn(struct hd_state *st, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	guint i;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (st->warnings == NULL)
+		st->warnings = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; i < st->warnings->len; i++)
+		if (strcmp(st->warnings->pdata[i], s) == 0) {
+			g_free(s);
+			return;
+		}
+	g_ptr_array_add(st->warnings, s);
+}
+
+/*
+ * The warnings so far, NULL-terminated, or NULL when there are none; the
+ * caller frees each and the array.  They are the caller's: the next call
+ * gives only newer ones.
+ */
+char **
+hd_state_warnings(struct hd_state *st)
+{
+	GPtrArray *w = st->warnings;
+
+	if (w == NULL || w->len == 0)
+		return NULL;
+	st->warnings = NULL;
+	g_ptr_array_set_free_func(w, NULL);
+	g_ptr_array_add(w, NULL);
+	return (char **)g_ptr_array_free(w, FALSE);
 }
 
 const char *

@@ -42,7 +42,7 @@ hd_lines_cut(const char *text, size_t max)
 
 	if (strlen(text) < max)
 		return NULL;
-	/* Room for the count and the program's name before it. */
+	/* Room for the count. */
 	room = max > 128 ? max - 128 : 0;
 	out = g_string_sized_new(max);
 	for (p = text;; p = nl + 1) {
@@ -67,13 +67,12 @@ hd_lines_cut(const char *text, size_t max)
 		if (*nl == '\0')
 			break;
 	}
+	/* A line of its own: the tool that prints it names itself. */
 	snprintf(tail, sizeof(tail), "... and %zu more", left);
 	if (left == 0) {
 		if (out->str[out->len - 1] == '\n')
 			g_string_truncate(out, out->len - 1);
-	} else if (out->len > 0 && out->str[out->len - 1] == '\n')
-		g_string_append_printf(out, "%s: %s", getprogname(), tail);
-	else
+	} else
 		g_string_append(out, tail);
 	return g_string_free(out, FALSE);
 }
