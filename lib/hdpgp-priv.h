@@ -20,7 +20,8 @@ int	 hd_read_fd(int, char **, size_t *, struct hd_error *);
 /*
  * A result at least this large (the input's size tells) is staged in an
  * unlinked file instead of memory: one copy of the message less at the
- * peak (PERFORMANCE.md: a 50 MB attachment in at most 3x its size).
+ * peak (doc/DESIGN, Costs and targets: a 50 MB attachment in at most 3x
+ * its size).
  */
 #define HD_STAGE_MIN	(16u << 20)
 int	 hd_stage_open(const char *, char **);
@@ -147,7 +148,7 @@ struct hd_pgp_facts {
 void	 hd_pgp_facts(const char *, size_t, struct hd_pgp_facts *);
 const char *hd_pgp_unsupported(const struct hd_pgp_facts *);
 
-/* packet-key.c: OpenPGP packets read without gpg, for key import */
+/* packet.c: OpenPGP packets read without gpg, for key import */
 struct hd_pktsig {
 	int		 type;		/* signature type, -1 unreadable */
 	char		 issuer[41];	/* key ID or fingerprint, or "" */

@@ -2,12 +2,12 @@
  * http.c: the one place hdpgp talks to the network, through libcurl.  The
  * only file that includes <curl/curl.h>.
  *
- * Only hdpgp-key locate and refresh come here (SECURITY #3: verify and
- * decrypt stay offline).  HTTPS only, for the first request and for every
- * redirect; certificates always verified (against --ca-file when given,
- * else the system store); at most HD_REDIRECTS redirects; an answer is
- * read into memory only up to its limit, and one that would be larger is
- * dropped as soon as it grows past it.
+ * Only hdpgp-key locate and refresh come here (doc/DESIGN, attack class
+ * #3: verify and decrypt stay offline).  HTTPS only, for the first
+ * request and for every redirect; certificates always verified (against
+ * --ca-file when given, else the system store); at most HD_REDIRECTS
+ * redirects; an answer is read into memory only up to its limit, and one
+ * that would be larger is dropped as soon as it grows past it.
  */
 #include "config.h"
 

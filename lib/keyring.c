@@ -2,10 +2,11 @@
  * keyring.c: every OpenPGP operation, through gpgme.  The only file that
  * includes <gpgme.h>.
  *
- * gpgme is set up lean (PERFORMANCE.md): the disable-gpgconf flag and no
- * engine-info queries leave one "gpg --version" per process.  gpg always
- * gets fingerprints, never addresses, and passphrases reach gpg-agent only
- * through the loopback pinentry callback, never argv or the environment.
+ * gpgme is set up lean (doc/DESIGN, Costs and targets): the
+ * disable-gpgconf flag and no engine-info queries leave one "gpg
+ * --version" per process.  gpg always gets fingerprints, never addresses,
+ * and passphrases reach gpg-agent only through the loopback pinentry
+ * callback, never argv or the environment.
  */
 #include "config.h"
 
@@ -803,10 +804,10 @@ data_from(const char *buf, size_t len, gpgme_data_t *in, gpgme_data_t *out,
 }
 
 /*
- * The one key lookup a signing run pays for (PERFORMANCE.md): gpgme 1.18
- * signs only with a key object.  The last signer's object is kept for
- * the process, so that a batch (-o DIR FILE...) of one sender's messages
- * lists the key once, not once a message.
+ * The one key lookup a signing run pays for (doc/DESIGN, Costs and
+ * targets): gpgme 1.18 signs only with a key object.  The last signer's
+ * object is kept for the process, so that a batch (-o DIR FILE...) of one
+ * sender's messages lists the key once, not once a message.
  */
 static int
 add_signer(struct hd_gpg *g, const char *fpr, struct hd_error *e)
@@ -1202,7 +1203,7 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 			if (r->status == 0 && r->keyid != NULL)
 				g_strlcpy(keyid, r->keyid, 17);
 	/* gpg "decrypts" a message that was only signed: not ours to call
-	 * encrypted (SECURITY.md #20). */
+	 * encrypted (doc/DESIGN, attack class #20). */
 	if (err == 0 && (dr == NULL || dr->recipients == NULL))
 		rc = hd_error_set(e, HD_E_BAD, "not encrypted to a public key");
 	else if (err == 0 && dr->legacy_cipher_nomdc)

@@ -5,7 +5,7 @@
  * next sequence number and "log:first" the oldest kept one.  Reading the
  * newest N is N fetches whatever the log's size.  Appending takes the
  * chain lock of "log:next", so concurrent writers neither lose records nor
- * pay for an fsync'd transaction each (PERFORMANCE.md).
+ * pay for an fsync'd transaction each (doc/DESIGN, Costs and targets).
  */
 #include "config.h"
 

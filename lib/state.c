@@ -26,8 +26,8 @@
 
 /*
  * The default of 131 buckets makes reads 50x and writes 10x slower at 100k
- * records (PERFORMANCE.md); a prime of this size keeps chains short for a
- * million log records at a cost of 40 KiB.
+ * records (doc/DESIGN, Costs and targets); a prime of this size keeps
+ * chains short for a million log records at a cost of 40 KiB.
  */
 #define HASH_SIZE	10007
 #define FORMAT_KEY	"hdpgp:format"
