@@ -555,9 +555,9 @@ cmd_generate(struct hd_state *st, int argc, char **argv)
 
 	if (argc != 1)
 		usage(EX_USAGE);
-	if (opt.expire != NULL && hd_parse_period(opt.expire, &expires) != 0)
-		errx(EX_USAGE, "%s: not a period (N, Nd, Nw, Nm, Ny or never)",
-		    opt.expire);
+	if (opt.expire != NULL && hd_parse_period(opt.expire, &expires,
+	    &e) != 0)
+		die(&e);
 	if (asprintf(&prompt, "New passphrase for %s: ", argv[0]) == -1)
 		err(EX_TEMPFAIL, "asprintf");
 	pass = need_passphrase(prompt, argv[0], 1);
@@ -703,7 +703,7 @@ print_found(struct hd_found_keys *f, int rc, int summary)
 		const char *what = x->address != NULL ? x->address : x->fpr;
 		char *safe = hd_sanitize(what);
 
-		if (x->status != 0)
+		if (x->cause != HD_E_NONE)
 			warnx("%s: %s: %s", safe, x->result, x->why);
 		else if (strcmp(x->result, "conflict") == 0)
 			warnx("%s: warning: %s held back, another key serves "
@@ -712,7 +712,7 @@ print_found(struct hd_found_keys *f, int rc, int summary)
 			printf("%s %-9s %-9s %s\n", *x->fpr ? x->fpr : "-",
 			    x->result, x->source, safe);
 		free(safe);
-		if (x->status != 0)
+		if (x->cause != HD_E_NONE)
 			failed++;
 		else if (strcmp(x->source, "store") != 0)
 			refreshed++;
@@ -881,7 +881,7 @@ main(int argc, char *argv[])
 			opt.net.all = 1;
 			break;
 		case OPT_OLDER:
-			if (hd_parse_period(optarg, &opt.net.older) != 0 ||
+			if (hd_parse_period(optarg, &opt.net.older, &e) != 0 ||
 			    opt.net.older <= 0)
 				errx(EX_USAGE, "--older-than %s: not a period "
 				    "(N, Nd, Nw, Nm or Ny)", optarg);

@@ -157,7 +157,7 @@ main(int argc, char *argv[])
 			q.direction = ch == OPT_IN ? "in" : "out";
 			break;
 		case OPT_SINCE:
-			if (hd_parse_time(optarg, &q.since) != 0)
+			if (hd_parse_time(optarg, &q.since, &e) != 0)
 				errx(EX_USAGE, "--since %s: not a time "
 				    "(2026-11-29, 2026-11-29T12:00:00Z, 3d, "
 				    "12h)", optarg);

@@ -48,7 +48,7 @@ int	 hd_state_delete(struct hd_state *, const char *);
 int	 hd_state_begin(struct hd_state *, struct hd_error *);
 int	 hd_state_commit(struct hd_state *, struct hd_error *);
 void	 hd_state_cancel(struct hd_state *);
-int	 hd_state_lock(struct hd_state *, const char *);
+int	 hd_state_lock(struct hd_state *, const char *, struct hd_error *);
 void	 hd_state_unlock(struct hd_state *, const char *);
 int	 hd_state_keyring_lock(struct hd_state *, struct hd_error *);
 void	 hd_state_keyring_unlock(struct hd_state *);
@@ -167,7 +167,8 @@ struct hd_packets {
 	struct hd_pktsig *lone;
 };
 
-int	 hd_packets_read(const char *, size_t, struct hd_packets *);
+int	 hd_packets_read(const char *, size_t, struct hd_packets *,
+	    struct hd_error *);
 void	 hd_packets_free(struct hd_packets *);
 char	*hd_dearmor(const char *, size_t, size_t *);
 

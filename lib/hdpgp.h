@@ -77,8 +77,8 @@ int	 hd_secure_init(void);
 char	*hd_sanitize(const char *);
 void	 hd_time_iso(time_t, char *, size_t);
 void	 hd_time_date(time_t, char *, size_t);
-int	 hd_parse_period(const char *, long *);
-int	 hd_parse_time(const char *, time_t *);
+int	 hd_parse_period(const char *, long *, struct hd_error *);
+int	 hd_parse_time(const char *, time_t *, struct hd_error *);
 int	 hd_read_file(const char *, char **, size_t *, struct hd_error *);
 int	 hd_passphrase_file(const char *, char **, struct hd_error *);
 int	 hd_passphrase_fd(int, char **, struct hd_error *);
@@ -263,7 +263,8 @@ struct hd_found_key {
 	char		*url;
 	char		*why;		/* failed, not-found: what each tried
 					 * source said */
-	int		 status;	/* 0, HD_NONE, EX_TEMPFAIL, EX_DATAERR */
+	int		 cause;		/* HD_E_NONE, or why it failed:
+					 * HD_E_NOTHING, HD_E_TEMP ... */
 };
 
 struct hd_found_keys {

@@ -110,10 +110,10 @@ curl_fail(CURLcode c, const struct sink *s, const char *url, int *nohost,
 }
 
 /*
- * GET url.  0 and the body for 200; HD_NONE for 404 and 410 (and other
- * 4xx: the server has nothing for us); EX_TEMPFAIL for trouble worth a
- * retry (DNS, connect, TLS, timeout, redirect loop, 5xx, 408, 429), with
- * *nohost set when the host name does not resolve; EX_DATAERR for an
+ * GET url.  0 and the body for 200; HD_E_NOTHING for 404 and 410 (and
+ * other 4xx: the server has nothing for us); HD_E_TEMP for trouble worth
+ * a retry (DNS, connect, TLS, timeout, redirect loop, 5xx, 408, 429),
+ * with *nohost set when the host name does not resolve; HD_E_DATA for an
  * answer refused (too large, redirect to plain HTTP).
  */
 int

@@ -594,8 +594,10 @@ get_key(struct hd_gpg *g, const char *fpr, int secret, gpgme_key_t *k,
 	return err != 0 ? gpg_fail(e, err, fpr) : 0;
 }
 
+/* The data's bytes, in *buf; what names the operation in an error. */
 static int
-take_data(gpgme_data_t d, char **buf, size_t *len)
+take_data(gpgme_data_t d, char **buf, size_t *len, const char *what,
+    struct hd_error *e)
 {
 	/*
 	 * gpgme's own buffer, NUL-terminated, not a copy of it: for a large
@@ -607,7 +609,7 @@ take_data(gpgme_data_t d, char **buf, size_t *len)
 		*buf = NULL;
 		*len = 0;
 		gpgme_data_release(d);
-		return -1;
+		return hd_error_set(e, HD_E_TEMP, "%s: out of memory", what);
 	}
 	*buf = gpgme_data_release_and_get_mem(d, len);
 	if (*buf == NULL) {
@@ -708,6 +710,7 @@ hd_gpg_export(struct hd_gpg *g, const char *fpr, int secret, int binary,
 	gpgme_data_t d;
 	gpgme_error_t err;
 	gpgme_export_mode_t mode;
+	int rc;
 
 	if ((err = gpgme_data_new(&d)) != 0)
 		return gpg_fail(e, err, fpr);
@@ -719,8 +722,8 @@ hd_gpg_export(struct hd_gpg *g, const char *fpr, int secret, int binary,
 		gpgme_data_release(d);
 		return gpg_fail(e, err, fpr);
 	}
-	if (take_data(d, buf, len) != 0)
-		return hd_error_set(e, HD_E_TEMP, "%s: out of memory", fpr);
+	if ((rc = take_data(d, buf, len, fpr, e)) != 0)
+		return rc;
 	if (*len == 0) {
 		g_free(*buf);
 		return hd_error_set(e, HD_E_SOFTWARE, "%s: gpg exported nothing",
@@ -863,9 +866,7 @@ hd_gpg_sign(struct hd_gpg *g, const char *fpr, const char *buf, size_t len,
 	}
 	g_strlcpy(hash, gpgme_hash_algo_name(r->signatures->hash_algo),
 	    hashlen);
-	if (take_data(out, sig, siglen) != 0)
-		return hd_error_set(e, HD_E_TEMP, "sign: out of memory");
-	return 0;
+	return take_data(out, sig, siglen, "sign", e);
 }
 
 /*
@@ -930,9 +931,7 @@ hd_gpg_encrypt(struct hd_gpg *g, char **fprs, char **hidden,
 		*clen = (size_t)end;
 		return 0;
 	}
-	if (take_data(out, cipher, clen) != 0)
-		return hd_error_set(e, HD_E_TEMP, "encrypt: out of memory");
-	return 0;
+	return take_data(out, cipher, clen, "encrypt", e);
 }
 
 /*

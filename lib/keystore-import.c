@@ -155,6 +155,7 @@ hd_import_free(struct hd_import *res)
 static void
 read_packets(const char *buf, size_t len, struct hd_packets *pk)
 {
+	struct hd_error e;
 	char *bin;
 	size_t blen;
 
@@ -162,9 +163,8 @@ read_packets(const char *buf, size_t len, struct hd_packets *pk)
 		buf = bin;
 		len = blen;
 	}
-	if (hd_packets_read(buf, len, pk) != 0) {
-		/* What was read so far still counts; gpg judges the rest. */
-	}
+	/* What was read before a bad packet still counts; gpg judges. */
+	hd_packets_read(buf, len, pk, &e);
 	g_free(bin);
 }
 

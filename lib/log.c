@@ -109,9 +109,8 @@ hd_log_append(struct hd_state *st, const struct hd_logrec *r,
 	rec = record_json(r);
 	/* A store can fail on a lock another process holds: try again. */
 	for (tries = 0; tries < 100; tries++) {
-		if (hd_state_lock(st, NEXT_KEY) != 0) {
-			rc = hd_error_set(e, HD_E_TEMP, "log: state file "
-			    "locked");
+		if ((rc = hd_state_lock(st, NEXT_KEY, e)) != 0) {
+			rc = hd_error_set(e, rc, "log: state file locked");
 			break;
 		}
 		seq = counter(st, NEXT_KEY);
@@ -284,11 +283,11 @@ hd_log_prune(struct hd_state *st, time_t before, uint64_t keep,
 	uint64_t seq, first, next;
 	char key[32], num[32], *val;
 	time_t t;
-	int old;
+	int old, rc;
 
 	*gone = 0;
-	if (hd_state_lock(st, FIRST_KEY) != 0)
-		return hd_error_set(e, HD_E_TEMP, "log: state file locked");
+	if ((rc = hd_state_lock(st, FIRST_KEY, e)) != 0)
+		return hd_error_set(e, rc, "log: state file locked");
 	first = counter(st, FIRST_KEY);
 	next = counter(st, NEXT_KEY);
 	for (seq = first; seq < next; seq++) {

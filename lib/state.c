@@ -389,8 +389,9 @@ hd_state_cancel(struct hd_state *st)
 	tdb_transaction_cancel(st->tdb);
 }
 
+/* The chain lock of record key: 0, or HD_E_TEMP after LOCK_WAIT_MS. */
 int
-hd_state_lock(struct hd_state *st, const char *key)
+hd_state_lock(struct hd_state *st, const char *key, struct hd_error *e)
 {
 	int waited = 0;
 
@@ -398,7 +399,8 @@ hd_state_lock(struct hd_state *st, const char *key)
 		return 0;
 	while (tdb_chainlock(st->tdb, key_datum(key)) != 0)
 		if (!backoff(&waited))
-			return -1;
+			return hd_error_set(e, HD_E_TEMP, "%s: %s: locked",
+			    st->path, key);
 	return 0;
 }
 
