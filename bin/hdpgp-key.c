@@ -131,36 +131,87 @@ usage(int status)
 	exit(status);
 }
 
-/* The passphrase from --passphrase-file or -fd is read once, when needed. */
+/*
+ * The passphrase source, read when first needed (an import of public
+ * keys needs none, and an import keeps its scratch home only while it
+ * waits for a descriptor): --passphrase-file or --passphrase-fd, read
+ * once, else the terminal.  The library runs askpass and gets a string or
+ * NULL; a source that cannot be read leaves its error in src.error, said
+ * once the library has returned and cleaned up after itself.
+ */
+static struct {
+	int		 read;		/* the file or descriptor, once */
+	char		*text;
+	struct hd_error	 error;		/* cause HD_E_NONE: none */
+} src;
+
 static char *
 askpass(void *arg, const char *prompt)
 {
-	static char *cached;
-	static int done;
-	struct hd_error e;
-
 	(void)arg;
-	if (done)
-		return cached != NULL ? strdup(cached) : NULL;
-	if (opt.passfile != NULL || opt.passfd != -1) {
-		done = 1;
-		if ((opt.passfile != NULL ?
-		    hd_passphrase_file(opt.passfile, &cached, &e) :
-		    hd_passphrase_fd(opt.passfd, &cached, &e)) != 0)
-			errx(hd_exit_status(e.cause), "%s", e.text);
-		return strdup(cached);
+	if (opt.passfile == NULL && opt.passfd == -1)
+		return hd_passphrase_tty(prompt);
+	if (!src.read) {
+		src.read = 1;
+		if (opt.passfile != NULL)
+			hd_passphrase_file(opt.passfile, &src.text,
+			    &src.error);
+		else
+			hd_passphrase_fd(opt.passfd, &src.text, &src.error);
 	}
-	return hd_passphrase_tty(prompt);
+	return src.text != NULL ? strdup(src.text) : NULL;
 }
 
 static const struct hd_askpass ask = { askpass, NULL };
+
+static struct hd_state *state;	/* open: its warnings are said at exit */
+
+/* What the library left to say (hd_state_warnings), said. */
+static void
+print_warnings(void)
+{
+	char **w;
+	size_t i;
+
+	if (state == NULL || (w = hd_state_warnings(state)) == NULL)
+		return;
+	for (i = 0; w[i] != NULL; i++) {
+		warnx("%s", w[i]);
+		free(w[i]);
+	}
+	free(w);
+}
+
+/* An error of one problem a line, each line as a message of its own. */
+static void
+print_error(const struct hd_error *e)
+{
+	const char *p, *text = hd_error_text(e);
+	size_t n;
+
+	for (p = text; *p != '\0'; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		warnx("%.*s", (int)n, p);
+	}
+}
+
+static void __attribute__((noreturn))
+die(const struct hd_error *e)
+{
+	print_warnings();
+	print_error(e);
+	exit(hd_exit_status(e->cause));
+}
 
 static char *
 need_passphrase(const char *prompt, const char *what, int confirm)
 {
 	char *p, *again;
 
-	if ((p = askpass(NULL, prompt)) == NULL)
+	p = askpass(NULL, prompt);
+	if (p == NULL && src.error.cause != HD_E_NONE)
+		die(&src.error);
+	if (p == NULL)
 		errx(EX_USAGE, "%s: passphrase required (--passphrase-file, "
 		    "--passphrase-fd or a terminal)", what);
 	if (confirm && opt.passfile == NULL && opt.passfd == -1) {
@@ -353,6 +404,9 @@ cmd_import(struct hd_state *st, int argc, char **argv)
 		rc = hd_key_import(st, buf, len, opt.alias,
 		    opt.replace ? HD_IMPORT_REPLACE : 0, &ask, &res, &e);
 		free(buf);
+		/* No passphrase to be had: the next file would not fare better. */
+		if (src.error.cause != HD_E_NONE)
+			die(&src.error);
 		if (rc != 0) {
 			warnx("%s: %s", file != NULL ? file : "stdin", e.text);
 			status = status ? status : rc;
@@ -389,20 +443,23 @@ cmd_import(struct hd_state *st, int argc, char **argv)
 			print_json(hd_import_json(&res));
 		hd_import_free(&res);
 	}
-	return status;
+	return hd_exit_status(status);
 }
 
 static int
 cmd_list(struct hd_state *st, int argc, char **argv)
 {
 	struct hd_keyset ks, shown = { 0, NULL };
+	struct hd_error e;
 	time_t now = time(NULL);
 	size_t i;
+	int rc;
 
 	if (argc > 1)
 		usage(EX_USAGE);
-	if (hd_key_all(st, &ks) != 0)
-		errx(EX_IOERR, "cannot read the key index");
+	/* A damaged record is named; the others are listed all the same. */
+	if ((rc = hd_key_all(st, &ks, &e)) != 0 && rc != HD_E_CONFIG)
+		die(&e);
 	shown.key = ks.key;
 	for (i = 0; i < ks.n; i++) {
 		if (!hd_key_matches(&ks.key[i], argc ? argv[0] : NULL))
@@ -420,7 +477,9 @@ cmd_list(struct hd_state *st, int argc, char **argv)
 	if (opt.json)
 		print_json(hd_keyset_json(&shown, now, 0));
 	hd_keyset_free(&ks);
-	return 0;
+	if (rc != 0)
+		print_error(&e);
+	return hd_exit_status(rc);
 }
 
 static int
@@ -435,7 +494,7 @@ cmd_show(struct hd_state *st, int argc, char **argv)
 	if (argc != 1)
 		usage(EX_USAGE);
 	if ((rc = hd_key_find(st, argv[0], &ks, &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	for (i = 0; i < ks.n; i++)
 		hd_key_roles(st, &ks.key[i], now);
 	if (opt.json)
@@ -462,7 +521,7 @@ cmd_export(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	if ((rc = hd_key_export(st, argv[0], opt.secret, opt.binary, &buf,
 	    &len, &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
 		err(EX_IOERR, "stdout");
 	free(buf);
@@ -483,7 +542,7 @@ cmd_delete(struct hd_state *st, int argc, char **argv)
 			status = status ? status : rc;
 		} else if (!opt.quiet)
 			warnx("%s: deleted", argv[i]);
-	return status;
+	return hd_exit_status(status);
 }
 
 static int
@@ -496,9 +555,9 @@ cmd_generate(struct hd_state *st, int argc, char **argv)
 
 	if (argc != 1)
 		usage(EX_USAGE);
-	if (opt.expire != NULL && hd_parse_period(opt.expire, &expires) != 0)
-		errx(EX_USAGE, "%s: not a period (N, Nd, Nw, Nm, Ny or never)",
-		    opt.expire);
+	if (opt.expire != NULL && hd_parse_period(opt.expire, &expires,
+	    &e) != 0)
+		die(&e);
 	if (asprintf(&prompt, "New passphrase for %s: ", argv[0]) == -1)
 		err(EX_TEMPFAIL, "asprintf");
 	pass = need_passphrase(prompt, argv[0], 1);
@@ -507,7 +566,7 @@ cmd_generate(struct hd_state *st, int argc, char **argv)
 	    opt.algo != NULL ? opt.algo : "ed25519", expires, pass, fpr, &e);
 	hd_secure_free(pass);
 	if (rc != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	printf("%s\n", fpr);
 	return 0;
 }
@@ -528,7 +587,7 @@ cmd_passwd(struct hd_state *st, int argc, char **argv)
 	rc = hd_key_passwd(st, argv[0], pass, &e);
 	hd_secure_free(pass);
 	if (rc != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	if (!opt.quiet)
 		warnx("%s: passphrase stored", argv[0]);
 	return 0;
@@ -544,7 +603,7 @@ cmd_alias(struct hd_state *st, int argc, char **argv)
 		usage(EX_USAGE);
 	if ((rc = hd_key_alias(st, argv[0], opt.none ? NULL : argv[1],
 	    &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	return 0;
 }
 
@@ -566,11 +625,13 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 {
 	struct hd_keyset ks, due = { 0, NULL };
 	struct hd_conflict *conflicts;
+	struct hd_error e, damaged = { 0 };
 	size_t nconflicts;
 	const char *errstr;
 	time_t now = time(NULL);
 	long long days = HD_EXPIRING_DAYS;
 	size_t i;
+	int rc;
 
 	(void)argv;
 	if (argc != 0)
@@ -580,9 +641,11 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 		if (errstr != NULL)
 			errx(EX_USAGE, "--days %s: %s", opt.days, errstr);
 	}
-	if (hd_key_all(st, &ks) != 0 ||
-	    hd_key_conflicts(st, &conflicts, &nconflicts) != 0)
-		errx(EX_IOERR, "cannot read the key index");
+	/* A damaged record is named; the others are checked all the same. */
+	if ((rc = hd_key_all(st, &ks, &damaged)) != 0 && rc != HD_E_CONFIG)
+		die(&damaged);
+	if ((rc = hd_key_conflicts(st, &conflicts, &nconflicts, &e)) != 0)
+		die(&e);
 	due.key = ks.key;
 	for (i = 0; i < ks.n; i++) {
 		struct hd_key tmp;
@@ -606,6 +669,11 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 	}
 	hd_keyset_free(&ks);
 	hd_conflicts_free(conflicts, nconflicts);
+	if (damaged.cause != HD_E_NONE) {
+		print_error(&damaged);
+		return hd_exit_status(damaged.cause);
+	}
+	/* Something to see to: a key that expires, an address in conflict. */
 	return due.n > 0 || nconflicts > 0 ? 1 : 0;
 }
 
@@ -618,7 +686,7 @@ cmd_prefer(struct hd_state *st, int argc, char **argv)
 	if (argc != 2)
 		usage(EX_USAGE);
 	if ((rc = hd_key_prefer(st, argv[0], argv[1], &e)) != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	if (!opt.quiet)
 		warnx("%s: %s serves it", argv[1], argv[0]);
 	return 0;
@@ -635,7 +703,7 @@ print_found(struct hd_found_keys *f, int rc, int summary)
 		const char *what = x->address != NULL ? x->address : x->fpr;
 		char *safe = hd_sanitize(what);
 
-		if (x->status != 0)
+		if (x->cause != HD_E_NONE)
 			warnx("%s: %s: %s", safe, x->result, x->why);
 		else if (strcmp(x->result, "conflict") == 0)
 			warnx("%s: warning: %s held back, another key serves "
@@ -644,7 +712,7 @@ print_found(struct hd_found_keys *f, int rc, int summary)
 			printf("%s %-9s %-9s %s\n", *x->fpr ? x->fpr : "-",
 			    x->result, x->source, safe);
 		free(safe);
-		if (x->status != 0)
+		if (x->cause != HD_E_NONE)
 			failed++;
 		else if (strcmp(x->source, "store") != 0)
 			refreshed++;
@@ -672,7 +740,7 @@ cmd_locate(struct hd_state *st, int argc, char **argv)
 	if (argc < 1)
 		usage(EX_USAGE);
 	rc = hd_key_locate(st, &opt.net, argv, argc, &f, &e);
-	return print_found(&f, rc, 0);
+	return hd_exit_status(print_found(&f, rc, 0));
 }
 
 static int
@@ -684,8 +752,12 @@ cmd_refresh(struct hd_state *st, int argc, char **argv)
 
 	if ((rc = hd_key_refresh(st, &opt.net, argv, argc, &f, &e)) != 0 &&
 	    f.n == 0)
-		errx(hd_exit_status(rc), "%s", e.text);
-	return print_found(&f, rc, 1);
+		die(&e);
+	rc = print_found(&f, rc, 1);
+	/* Every key: a damaged record was passed over, and is named. */
+	if (argc == 0 && rc == HD_E_CONFIG)
+		print_error(&e);
+	return hd_exit_status(rc);
 }
 
 static int
@@ -707,7 +779,7 @@ cmd_publish(struct hd_state *st, int argc, char **argv)
 	}
 	free(written);
 	if (rc != 0)
-		errx(hd_exit_status(rc), "%s", e.text);
+		die(&e);
 	return 0;
 }
 
@@ -718,7 +790,7 @@ static const struct {
 	const char	*name;
 	int		 create;	/* writes: make the state if missing */
 	unsigned	 opts;		/* command options it takes */
-	int		(*fn)(struct hd_state *, int, char **);
+	int		(*fn)(struct hd_state *, int, char **);	/* exit status */
 } cmds[] = {
 	{ "import", 1, BIT(OPT_ALIAS) | BIT(OPT_REPLACE), cmd_import },
 	{ "list", 0, 0, cmd_list },
@@ -809,7 +881,7 @@ main(int argc, char *argv[])
 			opt.net.all = 1;
 			break;
 		case OPT_OLDER:
-			if (hd_parse_period(optarg, &opt.net.older) != 0 ||
+			if (hd_parse_period(optarg, &opt.net.older, &e) != 0 ||
 			    opt.net.older <= 0)
 				errx(EX_USAGE, "--older-than %s: not a period "
 				    "(N, Nd, Nw, Nm or Ny)", optarg);
@@ -875,7 +947,9 @@ main(int argc, char *argv[])
 		    optname(OPT_ALIAS + ffs(opt.seen & ~cmds[i].opts) - 1));
 	if ((rc = hd_state_open(&st, opt.dir, cmds[i].create, &e)) != 0)
 		errx(hd_exit_status(rc), "%s", e.text);
+	state = st;
 	rc = cmds[i].fn(st, argc - 1, argv + 1);
+	print_warnings();
 	hd_state_close(st);
-	return hd_exit_status(rc);
+	return rc;
 }

@@ -88,6 +88,22 @@ print_json(const char *json, const struct hd_logrec *r, void *arg)
 	return 0;
 }
 
+/* What the library left to say (hd_state_warnings), said. */
+static void
+print_warnings(struct hd_state *st)
+{
+	char **w;
+	size_t i;
+
+	if ((w = hd_state_warnings(st)) == NULL)
+		return;
+	for (i = 0; w[i] != NULL; i++) {
+		warnx("%s", w[i]);
+		free(w[i]);
+	}
+	free(w);
+}
+
 static long long
 number(const char *opt, const char *s, long long max)
 {
@@ -141,7 +157,7 @@ main(int argc, char *argv[])
 			q.direction = ch == OPT_IN ? "in" : "out";
 			break;
 		case OPT_SINCE:
-			if (hd_parse_time(optarg, &q.since) != 0)
+			if (hd_parse_time(optarg, &q.since, &e) != 0)
 				errx(EX_USAGE, "--since %s: not a time "
 				    "(2026-11-29, 2026-11-29T12:00:00Z, 3d, "
 				    "12h)", optarg);
@@ -189,6 +205,7 @@ main(int argc, char *argv[])
 			warnx("%llu records pruned", (unsigned long long)gone);
 	} else
 		hd_log_query(st, &q, json ? print_json : print_text, NULL);
+	print_warnings(st);
 	hd_state_close(st);
 	free(msgid);
 	if (fflush(stdout) != 0)

@@ -20,7 +20,8 @@ int	 hd_read_fd(int, char **, size_t *, struct hd_error *);
 /*
  * A result at least this large (the input's size tells) is staged in an
  * unlinked file instead of memory: one copy of the message less at the
- * peak (PERFORMANCE.md: a 50 MB attachment in at most 3x its size).
+ * peak (doc/DESIGN, Costs and targets: a 50 MB attachment in at most 3x
+ * its size).
  */
 #define HD_STAGE_MIN	(16u << 20)
 int	 hd_stage_open(const char *, char **);
@@ -32,18 +33,13 @@ int	 hd_is_keyid(const char *);
 
 #define HD_STATE_VERSION	1
 
-/*
- * gpg-agent.conf of the state's GnuPG home and of scratch homes: the
- * loopback pinentry, no passphrase cache (a wrong stored passphrase is
- * always found), and a cheap key unlock.
- */
-#define HD_WRITTEN	"# written by hdpgp\n"	/* first line of our files */
-#define HD_AGENT_CONF	HD_WRITTEN \
-	"allow-loopback-pinentry\n" \
-	"default-cache-ttl 0\n" \
-	"max-cache-ttl 0\n" \
-	"s2k-count 65536\n"
-
+/* state.c */
+int	 hd_state_attach(struct hd_state **, const char *, int,
+	    struct hd_error *);
+int	 hd_state_empty(const struct hd_state *);
+int	 hd_state_private_dir(const char *, struct hd_error *);
+void	 hd_state_warn(struct hd_state *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 const char *hd_state_dir(const struct hd_state *);
 const char *hd_state_gnupg(const struct hd_state *);
 int	 hd_state_fetch(struct hd_state *, const char *, char **, size_t *);
@@ -52,7 +48,7 @@ int	 hd_state_delete(struct hd_state *, const char *);
 int	 hd_state_begin(struct hd_state *, struct hd_error *);
 int	 hd_state_commit(struct hd_state *, struct hd_error *);
 void	 hd_state_cancel(struct hd_state *);
-int	 hd_state_lock(struct hd_state *, const char *);
+int	 hd_state_lock(struct hd_state *, const char *, struct hd_error *);
 void	 hd_state_unlock(struct hd_state *, const char *);
 int	 hd_state_keyring_lock(struct hd_state *, struct hd_error *);
 void	 hd_state_keyring_unlock(struct hd_state *);
@@ -67,6 +63,7 @@ struct hd_gpg;
 #define HD_CAP_CERTIFY	0x04
 #define HD_CAP_AUTH	0x08
 
+void	 hd_key_free(struct hd_key *);
 int	 hd_gpg_open(struct hd_gpg **, struct hd_state *, struct hd_error *);
 void	 hd_gpg_close(struct hd_gpg *);
 void	 hd_gpg_set_passphrase(struct hd_gpg *, const char *);
@@ -86,14 +83,18 @@ int	 hd_gpg_try_secret(struct hd_gpg *, const struct hd_key *,
 	    const char *, int *, struct hd_error *);
 int	 hd_gpg_scratch(struct hd_state *, struct hd_gpg **, struct hd_error *);
 void	 hd_gpg_scratch_close(struct hd_gpg *);
-void	 hd_gpg_scratch_sweep(const char *);
 const char *hd_gpg_home(const struct hd_gpg *);
 int	 hd_gpg_export(struct hd_gpg *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
 int	 hd_gpg_delete(struct hd_gpg *, const char *, struct hd_error *);
 int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
 	    char *, struct hd_error *);
-/* Verdicts on one signature (SPEC §5). */
+
+/* keyring-home.c: the GnuPG homes keyring.c runs gpg in */
+int	 hd_gpg_scratch_home(struct hd_state *, char **, struct hd_error *);
+void	 hd_gpg_scratch_remove(const char *, int);
+
+/* Verdicts on one signature (doc/DESIGN, Verdicts). */
 #define HD_SIG_GOOD		0
 #define HD_SIG_BAD		1
 #define HD_SIG_UNKNOWN_KEY	2
@@ -147,7 +148,7 @@ struct hd_pgp_facts {
 void	 hd_pgp_facts(const char *, size_t, struct hd_pgp_facts *);
 const char *hd_pgp_unsupported(const struct hd_pgp_facts *);
 
-/* packet-key.c: OpenPGP packets read without gpg, for key import */
+/* packet.c: OpenPGP packets read without gpg, for key import */
 struct hd_pktsig {
 	int		 type;		/* signature type, -1 unreadable */
 	char		 issuer[41];	/* key ID or fingerprint, or "" */
@@ -166,14 +167,37 @@ struct hd_packets {
 	struct hd_pktsig *lone;
 };
 
-int	 hd_packets_read(const char *, size_t, struct hd_packets *);
+int	 hd_packets_read(const char *, size_t, struct hd_packets *,
+	    struct hd_error *);
 void	 hd_packets_free(struct hd_packets *);
 char	*hd_dearmor(const char *, size_t, size_t *);
 
+/* keystore*.c and key-record.c: the key index */
 int	 hd_key_import_from(struct hd_state *, const char *, size_t,
 	    const struct hd_origin *, int, struct hd_import *,
 	    struct hd_error *);
-int	 hd_key_get(struct hd_state *, const char *, struct hd_key *);
+int	 hd_key_load(struct hd_state *, const char *, struct hd_key *,
+	    struct hd_error *);
+int	 hd_key_decode(const char *, const char *, size_t, struct hd_key *,
+	    struct hd_error *);
+char	*hd_key_record(const struct hd_key *);
+const char *hd_key_first_email(const struct hd_key *);
+int	 hd_key_put(struct hd_state *, const struct hd_key *,
+	    struct hd_error *);
+int	 hd_key_drop(struct hd_state *, const struct hd_key *,
+	    struct hd_error *);
+int	 hd_key_carries(const struct hd_key *, const char *);
+int	 hd_key_store_pass(struct hd_state *, const char *, const char *,
+	    struct hd_error *);
+int	 hd_addr_set_preferred(struct hd_state *, const char *, const char *,
+	    struct hd_error *);
+int	 hd_addr_list_edit(struct hd_state *, const char *, const char *,
+	    const char *, int, struct hd_error *);
+void	 hd_addr_rank(struct hd_state *, const char *, struct hd_keyset *,
+	    int *);
+int	 hd_addr_serving(struct hd_state *, const char *, const char *, time_t,
+	    char *);
+char	*hd_alias_normalize(const char *);
 int	 hd_key_resolve(struct hd_state *, const char *, struct hd_key *,
 	    struct hd_error *);
 int	 hd_key_listed(struct hd_state *, const char *, struct hd_keyset *);
@@ -184,7 +208,6 @@ char	*hd_addr_preferred(struct hd_state *, const char *);
 void	 hd_roles_free(struct hd_role *, size_t);
 
 const char *hd_key_email(const struct hd_key *, size_t);
-void	 hd_key_free(struct hd_key *);
 
 /*
  * origin.c: where each key came from (issue 12).  A key with no record
@@ -199,10 +222,11 @@ struct hd_origin {
 	int64_t		 last;
 };
 
-int	 hd_origin_get(struct hd_state *, const char *, struct hd_origin *);
+int	 hd_origin_get(struct hd_state *, const char *, struct hd_origin *,
+	    struct hd_error *);
 int	 hd_origin_put(struct hd_state *, const char *,
-	    const struct hd_origin *);
-int	 hd_origin_drop(struct hd_state *, const char *);
+	    const struct hd_origin *, struct hd_error *);
+int	 hd_origin_drop(struct hd_state *, const char *, struct hd_error *);
 int	 hd_origin_pinned(const struct hd_origin *);
 int	 hd_origin_network(const char *);
 int	 hd_key_pinned(struct hd_state *, const char *);

@@ -77,8 +77,8 @@ int	 hd_secure_init(void);
 char	*hd_sanitize(const char *);
 void	 hd_time_iso(time_t, char *, size_t);
 void	 hd_time_date(time_t, char *, size_t);
-int	 hd_parse_period(const char *, long *);
-int	 hd_parse_time(const char *, time_t *);
+int	 hd_parse_period(const char *, long *, struct hd_error *);
+int	 hd_parse_time(const char *, time_t *, struct hd_error *);
 int	 hd_read_file(const char *, char **, size_t *, struct hd_error *);
 int	 hd_passphrase_file(const char *, char **, struct hd_error *);
 int	 hd_passphrase_fd(int, char **, struct hd_error *);
@@ -86,14 +86,18 @@ char	*hd_passphrase_tty(const char *);
 void	 hd_secure_free(char *);
 int	 hd_emit(const char *, size_t, int, int);
 
-/* state.c: the state directory and state.tdb */
+/*
+ * state.c: the state directory and state.tdb; keyring-home.c opens it
+ * with its GnuPG home (hd_state_open).
+ */
 struct hd_state;
 
 int	 hd_state_open(struct hd_state **, const char *, int,
 	    struct hd_error *);
 void	 hd_state_close(struct hd_state *);
+char	**hd_state_warnings(struct hd_state *);
 
-/* keys, as keyring.c reads them and keystore.c keeps them */
+/* keys, as keyring.c reads (and frees) them and the key index keeps them */
 struct hd_subkey {
 	char		 fpr[41];
 	char		 keyid[17];
@@ -153,6 +157,8 @@ struct hd_keyset {
 	struct hd_key	*key;
 };
 
+void	 hd_keyset_free(struct hd_keyset *);	/* keyring.c */
+
 enum hd_import_how {
 	HD_IMPORT_NEW,
 	HD_IMPORT_UPGRADED,	/* secret half added to a known public key */
@@ -161,7 +167,7 @@ enum hd_import_how {
 	HD_IMPORT_REVOKED,	/* a revocation certificate alone */
 };
 
-/* keystore.c: the key index in state.tdb */
+/* keystore*.c, key-record.c: the key index in state.tdb */
 #define HD_EXPIRING_DAYS	30
 
 struct hd_import {
@@ -188,7 +194,7 @@ void	 hd_import_free(struct hd_import *);
 char	*hd_import_json(const struct hd_import *);
 int	 hd_key_find(struct hd_state *, const char *, struct hd_keyset *,
 	    struct hd_error *);
-int	 hd_key_all(struct hd_state *, struct hd_keyset *);
+int	 hd_key_all(struct hd_state *, struct hd_keyset *, struct hd_error *);
 int	 hd_key_delete(struct hd_state *, const char *, struct hd_error *);
 int	 hd_key_export(struct hd_state *, const char *, int, int, char **,
 	    size_t *, struct hd_error *);
@@ -209,14 +215,14 @@ struct hd_conflict {
 	char		**held;		/* NULL-terminated fingerprints */
 };
 
-int	 hd_key_conflicts(struct hd_state *, struct hd_conflict **, size_t *);
+int	 hd_key_conflicts(struct hd_state *, struct hd_conflict **, size_t *,
+	    struct hd_error *);
 void	 hd_conflicts_free(struct hd_conflict *, size_t);
 char	*hd_check_json(const struct hd_keyset *, const struct hd_conflict *,
 	    size_t, time_t);
 const char *hd_key_status(const struct hd_key *, time_t);
 int	 hd_key_matches(const struct hd_key *, const char *);
 char	*hd_keyset_json(const struct hd_keyset *, time_t, int);
-void	 hd_keyset_free(struct hd_keyset *);
 
 /* origin.c: where each key came from */
 struct hd_origin;
@@ -257,7 +263,8 @@ struct hd_found_key {
 	char		*url;
 	char		*why;		/* failed, not-found: what each tried
 					 * source said */
-	int		 status;	/* 0, HD_NONE, EX_TEMPFAIL, EX_DATAERR */
+	int		 cause;		/* HD_E_NONE, or why it failed:
+					 * HD_E_NOTHING, HD_E_TEMP ... */
 };
 
 struct hd_found_keys {

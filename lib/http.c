@@ -2,12 +2,12 @@
  * http.c: the one place hdpgp talks to the network, through libcurl.  The
  * only file that includes <curl/curl.h>.
  *
- * Only hdpgp-key locate and refresh come here (SECURITY #3: verify and
- * decrypt stay offline).  HTTPS only, for the first request and for every
- * redirect; certificates always verified (against --ca-file when given,
- * else the system store); at most HD_REDIRECTS redirects; an answer is
- * read into memory only up to its limit, and one that would be larger is
- * dropped as soon as it grows past it.
+ * Only hdpgp-key locate and refresh come here (doc/DESIGN, attack class
+ * #3: verify and decrypt stay offline).  HTTPS only, for the first
+ * request and for every redirect; certificates always verified (against
+ * --ca-file when given, else the system store); at most HD_REDIRECTS
+ * redirects; an answer is read into memory only up to its limit, and one
+ * that would be larger is dropped as soon as it grows past it.
  */
 #include "config.h"
 
@@ -110,10 +110,10 @@ curl_fail(CURLcode c, const struct sink *s, const char *url, int *nohost,
 }
 
 /*
- * GET url.  0 and the body for 200; HD_NONE for 404 and 410 (and other
- * 4xx: the server has nothing for us); EX_TEMPFAIL for trouble worth a
- * retry (DNS, connect, TLS, timeout, redirect loop, 5xx, 408, 429), with
- * *nohost set when the host name does not resolve; EX_DATAERR for an
+ * GET url.  0 and the body for 200; HD_E_NOTHING for 404 and 410 (and
+ * other 4xx: the server has nothing for us); HD_E_TEMP for trouble worth
+ * a retry (DNS, connect, TLS, timeout, redirect loop, 5xx, 408, 429),
+ * with *nohost set when the host name does not resolve; HD_E_DATA for an
  * answer refused (too large, redirect to plain HTTP).
  */
 int

@@ -2,14 +2,13 @@
  * keyring.c: every OpenPGP operation, through gpgme.  The only file that
  * includes <gpgme.h>.
  *
- * gpgme is set up lean (PERFORMANCE.md): the disable-gpgconf flag and no
- * engine-info queries leave one "gpg --version" per process.  gpg always
- * gets fingerprints, never addresses, and passphrases reach gpg-agent only
- * through the loopback pinentry callback, never argv or the environment.
+ * gpgme is set up lean (doc/DESIGN, Costs and targets): the
+ * disable-gpgconf flag and no engine-info queries leave one "gpg
+ * --version" per process.  gpg always gets fingerprints, never addresses,
+ * and passphrases reach gpg-agent only through the loopback pinentry
+ * callback, never argv or the environment.
  */
 #include "config.h"
-
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -244,6 +243,46 @@ convert_key(gpgme_key_t k, struct hd_key *out)
 		    hd_addr_normalize(u->email) : NULL;
 		o->revoked = u->revoked;
 	}
+}
+
+/*
+ * A key as convert_key builds it, and what the index adds to it (alias,
+ * roles, origin), freed.
+ */
+void
+hd_key_free(struct hd_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->nsub; i++)
+		g_free(k->sub[i].algo);
+	for (i = 0; i < k->nuid; i++) {
+		g_free(k->uid[i].uid);
+		g_free(k->uid[i].email);
+	}
+	for (i = 0; i < k->nrole; i++)
+		g_free(k->role[i].address);
+	if (k->origin != NULL) {
+		g_free(k->origin->url);
+		g_free(k->origin->address);
+	}
+	g_free(k->sub);
+	g_free(k->uid);
+	g_free(k->alias);
+	g_free(k->role);
+	g_free(k->origin);
+	memset(k, 0, sizeof(*k));
+}
+
+void
+hd_keyset_free(struct hd_keyset *ks)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		hd_key_free(&ks->key[i]);
+	g_free(ks->key);
+	memset(ks, 0, sizeof(*ks));
 }
 
 static void
@@ -555,8 +594,10 @@ get_key(struct hd_gpg *g, const char *fpr, int secret, gpgme_key_t *k,
 	return err != 0 ? gpg_fail(e, err, fpr) : 0;
 }
 
+/* The data's bytes, in *buf; what names the operation in an error. */
 static int
-take_data(gpgme_data_t d, char **buf, size_t *len)
+take_data(gpgme_data_t d, char **buf, size_t *len, const char *what,
+    struct hd_error *e)
 {
 	/*
 	 * gpgme's own buffer, NUL-terminated, not a copy of it: for a large
@@ -568,7 +609,7 @@ take_data(gpgme_data_t d, char **buf, size_t *len)
 		*buf = NULL;
 		*len = 0;
 		gpgme_data_release(d);
-		return -1;
+		return hd_error_set(e, HD_E_TEMP, "%s: out of memory", what);
 	}
 	*buf = gpgme_data_release_and_get_mem(d, len);
 	if (*buf == NULL) {
@@ -634,111 +675,20 @@ hd_gpg_try_secret(struct hd_gpg *g, const struct hd_key *key,
 }
 
 /*
- * Who a process is, beyond its pid, which the kernel reuses: the boot
- * it belongs to and its start time in clock ticks since boot (field 22
- * of /proc/PID/stat).  NULL when there is no such process.
- */
-static char *
-proc_stamp(long pid)
-{
-	char *path, *stat = NULL, *boot = NULL, *p, *out = NULL;
-	unsigned long long start;
-	int i;
-
-	path = g_strdup_printf("/proc/%ld/stat", pid);
-	if (!g_file_get_contents(path, &stat, NULL, NULL) ||
-	    !g_file_get_contents("/proc/sys/kernel/random/boot_id", &boot,
-	    NULL, NULL) || strlen(boot) < 8)
-		goto out;
-	/* The command name in parentheses may hold spaces and ")". */
-	if ((p = strrchr(stat, ')')) == NULL)
-		goto out;
-	for (i = 2; i < 22 && p != NULL; i++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p, " %llu", &start) != 1)
-		goto out;
-	out = g_strdup_printf("%.8s-%llu", boot, start);
-out:
-	g_free(path);
-	g_free(stat);
-	g_free(boot);
-	return out;
-}
-
-static void
-stop_agent(const char *home)
-{
-	char *argv[6];
-	size_t i;
-
-	argv[0] = g_strdup("gpgconf");
-	argv[1] = g_strdup("--homedir");
-	argv[2] = g_strdup(home);
-	argv[3] = g_strdup("--kill");
-	argv[4] = g_strdup("gpg-agent");
-	argv[5] = NULL;
-	g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
-	    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-	    NULL, NULL, NULL, NULL, NULL);
-	for (i = 0; i < 5; i++)
-		g_free(argv[i]);
-}
-
-static void
-remove_tree(const char *path)
-{
-	GDir *dir;
-	const char *name;
-
-	if ((dir = g_dir_open(path, 0, NULL)) != NULL) {
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			char *p = g_build_filename(path, name, NULL);
-
-			if (g_file_test(p, G_FILE_TEST_IS_DIR) &&
-			    !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-				remove_tree(p);
-			else
-				g_unlink(p);
-			g_free(p);
-		}
-		g_dir_close(dir);
-	}
-	g_rmdir(path);
-}
-
-/*
- * A throw-away GnuPG home inside the state directory, to check secret
- * keys before they reach the real keyring: an import is then all or
- * nothing, whatever the passphrase turns out to be.  Its name,
- * scratch.PID.STAMP.XXXXXX, says which process made it (proc_stamp), so
- * that hd_gpg_scratch_sweep can tell one a killed process left from one
- * in use.
+ * A gpg context in a scratch home (keyring-home.c), to check secret keys
+ * before they reach the real keyring.
  */
 int
 hd_gpg_scratch(struct hd_state *st, struct hd_gpg **out, struct hd_error *e)
 {
-	char *tmpl, *conf, *stamp, *name;
+	char *home;
 	int rc;
 
-	if ((stamp = proc_stamp((long)getpid())) == NULL)
-		return hd_error_set(e, HD_E_SOFTWARE, "/proc/%ld/stat: cannot "
-		    "be read", (long)getpid());
-	name = g_strdup_printf("scratch.%ld.%s.XXXXXX", (long)getpid(), stamp);
-	tmpl = g_build_filename(hd_state_dir(st), name, NULL);
-	g_free(stamp);
-	g_free(name);
-	if (g_mkdtemp_full(tmpl, 0700) == NULL) {
-		rc = hd_error_set(e, HD_E_IO, "%s: %s", tmpl,
-		    strerror(errno));
-		g_free(tmpl);
+	if ((rc = hd_gpg_scratch_home(st, &home, e)) != 0)
 		return rc;
-	}
-	conf = g_build_filename(tmpl, "gpg-agent.conf", NULL);
-	g_file_set_contents(conf, HD_AGENT_CONF, -1, NULL);
-	g_free(conf);
-	if ((rc = gpg_new(out, tmpl, 1, e)) != 0)
-		remove_tree(tmpl);
-	g_free(tmpl);
+	if ((rc = gpg_new(out, home, 1, e)) != 0)
+		hd_gpg_scratch_remove(home, 0);
+	g_free(home);
 	return rc;
 }
 
@@ -748,70 +698,9 @@ hd_gpg_scratch_close(struct hd_gpg *g)
 {
 	if (g == NULL)
 		return;
-	if (g->scratch) {
-		stop_agent(g->home);
-		remove_tree(g->home);
-	}
+	if (g->scratch)
+		hd_gpg_scratch_remove(g->home, 1);
 	hd_gpg_close(g);
-}
-
-/*
- * Is this scratch home stale?  Yes when the process its name gives is
- * gone, or is another process with the same pid.  One an older hdpgp
- * made (scratch.XXXXXX) names no process: stale after an hour, longer
- * than any import or generate takes.
- */
-static int
-scratch_stale(const char *dir, const char *name)
-{
-	struct stat sb;
-	char **f, *stamp, *path;
-	int stale = 0;
-
-	path = g_build_filename(dir, name, NULL);
-	if (lstat(path, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
-	    sb.st_uid != geteuid()) {
-		g_free(path);
-		return 0;
-	}
-	g_free(path);
-	f = g_strsplit(name, ".", 0);
-	if (g_strv_length(f) == 2)
-		stale = strlen(f[1]) == 6 && sb.st_mtime < time(NULL) - 3600;
-	else if (g_strv_length(f) == 4 && f[1][0] != '\0' &&
-	    strspn(f[1], "0123456789") == strlen(f[1])) {
-		stamp = proc_stamp(strtol(f[1], NULL, 10));
-		stale = stamp == NULL || strcmp(stamp, f[2]) != 0;
-		g_free(stamp);
-	}
-	g_strfreev(f);
-	return stale;
-}
-
-/*
- * The scratch homes in dir whose process is gone (killed during an
- * import or generate): their gpg-agent is stopped and they are removed,
- * secret keys and all.  Costs one readdir when there are none.
- */
-void
-hd_gpg_scratch_sweep(const char *dir)
-{
-	GDir *d;
-	const char *name;
-	char *path;
-
-	if ((d = g_dir_open(dir, 0, NULL)) == NULL)
-		return;
-	while ((name = g_dir_read_name(d)) != NULL) {
-		if (strncmp(name, "scratch.", 8) != 0 ||
-		    !scratch_stale(dir, name))
-			continue;
-		path = g_build_filename(dir, name, NULL);
-		stop_agent(path);
-		remove_tree(path);
-		g_free(path);
-	}
-	g_dir_close(d);
 }
 
 int
@@ -821,6 +710,7 @@ hd_gpg_export(struct hd_gpg *g, const char *fpr, int secret, int binary,
 	gpgme_data_t d;
 	gpgme_error_t err;
 	gpgme_export_mode_t mode;
+	int rc;
 
 	if ((err = gpgme_data_new(&d)) != 0)
 		return gpg_fail(e, err, fpr);
@@ -832,8 +722,8 @@ hd_gpg_export(struct hd_gpg *g, const char *fpr, int secret, int binary,
 		gpgme_data_release(d);
 		return gpg_fail(e, err, fpr);
 	}
-	if (take_data(d, buf, len) != 0)
-		return hd_error_set(e, HD_E_TEMP, "%s: out of memory", fpr);
+	if ((rc = take_data(d, buf, len, fpr, e)) != 0)
+		return rc;
 	if (*len == 0) {
 		g_free(*buf);
 		return hd_error_set(e, HD_E_SOFTWARE, "%s: gpg exported nothing",
@@ -917,10 +807,10 @@ data_from(const char *buf, size_t len, gpgme_data_t *in, gpgme_data_t *out,
 }
 
 /*
- * The one key lookup a signing run pays for (PERFORMANCE.md): gpgme 1.18
- * signs only with a key object.  The last signer's object is kept for
- * the process, so that a batch (-o DIR FILE...) of one sender's messages
- * lists the key once, not once a message.
+ * The one key lookup a signing run pays for (doc/DESIGN, Costs and
+ * targets): gpgme 1.18 signs only with a key object.  The last signer's
+ * object is kept for the process, so that a batch (-o DIR FILE...) of one
+ * sender's messages lists the key once, not once a message.
  */
 static int
 add_signer(struct hd_gpg *g, const char *fpr, struct hd_error *e)
@@ -976,9 +866,7 @@ hd_gpg_sign(struct hd_gpg *g, const char *fpr, const char *buf, size_t len,
 	}
 	g_strlcpy(hash, gpgme_hash_algo_name(r->signatures->hash_algo),
 	    hashlen);
-	if (take_data(out, sig, siglen) != 0)
-		return hd_error_set(e, HD_E_TEMP, "sign: out of memory");
-	return 0;
+	return take_data(out, sig, siglen, "sign", e);
 }
 
 /*
@@ -1043,9 +931,7 @@ hd_gpg_encrypt(struct hd_gpg *g, char **fprs, char **hidden,
 		*clen = (size_t)end;
 		return 0;
 	}
-	if (take_data(out, cipher, clen) != 0)
-		return hd_error_set(e, HD_E_TEMP, "encrypt: out of memory");
-	return 0;
+	return take_data(out, cipher, clen, "encrypt", e);
 }
 
 /*
@@ -1316,7 +1202,7 @@ hd_gpg_decrypt(struct hd_gpg *g, const char *cipher, size_t len,
 			if (r->status == 0 && r->keyid != NULL)
 				g_strlcpy(keyid, r->keyid, 17);
 	/* gpg "decrypts" a message that was only signed: not ours to call
-	 * encrypted (SECURITY.md #20). */
+	 * encrypted (doc/DESIGN, attack class #20). */
 	if (err == 0 && (dr == NULL || dr->recipients == NULL))
 		rc = hd_error_set(e, HD_E_BAD, "not encrypted to a public key");
 	else if (err == 0 && dr->legacy_cipher_nomdc)

@@ -5,7 +5,7 @@
  * next sequence number and "log:first" the oldest kept one.  Reading the
  * newest N is N fetches whatever the log's size.  Appending takes the
  * chain lock of "log:next", so concurrent writers neither lose records nor
- * pay for an fsync'd transaction each (PERFORMANCE.md).
+ * pay for an fsync'd transaction each (doc/DESIGN, Costs and targets).
  */
 #include "config.h"
 
@@ -64,18 +64,13 @@ member(JsonBuilder *b, const char *name, const char *value)
 {
 	char *cut = NULL, *safe;
 
-	json_builder_set_member_name(b, name);
-	if (value == NULL) {
-		json_builder_add_null_value(b);
-		return;
-	}
 	/* Bounded records: 10,000 recipients are not 10,000 names. */
-	if (strlen(value) >= FIELD_MAX)
+	if (value != NULL && strlen(value) >= FIELD_MAX)
 		value = cut = strchr(value, '\n') != NULL ?
 		    hd_lines_cut(value, FIELD_MAX) : list_cut(value, FIELD_MAX);
 	/* Record fields come from mail and keys: no control characters. */
 	safe = hd_sanitize(value);
-	json_builder_add_string_value(b, safe);
+	hd_json_member(b, name, safe);
 	g_free(safe);
 	g_free(cut);
 }
@@ -114,9 +109,8 @@ hd_log_append(struct hd_state *st, const struct hd_logrec *r,
 	rec = record_json(r);
 	/* A store can fail on a lock another process holds: try again. */
 	for (tries = 0; tries < 100; tries++) {
-		if (hd_state_lock(st, NEXT_KEY) != 0) {
-			rc = hd_error_set(e, HD_E_TEMP, "log: state file "
-			    "locked");
+		if ((rc = hd_state_lock(st, NEXT_KEY, e)) != 0) {
+			rc = hd_error_set(e, rc, "log: state file locked");
 			break;
 		}
 		seq = counter(st, NEXT_KEY);
@@ -136,8 +130,9 @@ hd_log_append(struct hd_state *st, const struct hd_logrec *r,
 }
 
 /*
- * Appends a record, and when that fails says so on stderr and goes on:
- * a log that cannot be written must not fail the action (SPEC §2).
+ * Appends a record, and when that fails leaves a warning for the tool to
+ * say (hd_state_warnings) and goes on: a log that cannot be written must
+ * not fail the action (doc/DESIGN, Tools).
  */
 void
 hd_log_note(struct hd_state *st, const struct hd_logrec *r)
@@ -145,7 +140,7 @@ hd_log_note(struct hd_state *st, const struct hd_logrec *r)
 	struct hd_error e;
 
 	if (hd_log_append(st, r, &e) != 0)
-		fprintf(stderr, "%s: %s\n", getprogname(), e.text);
+		hd_state_warn(st, "%s", e.text);
 }
 
 /* A record of an action on the store itself: keys, groups. */
@@ -194,15 +189,6 @@ hd_log_last(struct hd_state *st, size_t max, int (*fn)(const char *, void *),
 	return 0;
 }
 
-static const char *
-member_str(JsonObject *o, const char *name)
-{
-	if (!json_object_has_member(o, name) ||
-	    json_object_get_null_member(o, name))
-		return NULL;
-	return json_object_get_string_member(o, name);
-}
-
 static int
 record_time(const char *iso, time_t *t)
 {
@@ -237,7 +223,7 @@ query_cb(const char *json, void *arg)
 	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
 		goto out;
 	o = json_node_get_object(json_parser_get_root(p));
-	when = member_str(o, "time");
+	when = hd_json_peek_string(o, "time");
 	if (when == NULL || record_time(when, &r.time) != 0)
 		goto out;
 	/* Newest first: the first record older than --since ends it. */
@@ -245,15 +231,15 @@ query_cb(const char *json, void *arg)
 		rc = 1;
 		goto out;
 	}
-	r.direction = member_str(o, "direction");
-	r.action = member_str(o, "action");
-	r.result = member_str(o, "result");
-	r.message_id = member_str(o, "message_id");
-	r.from = member_str(o, "from");
-	r.to = member_str(o, "to");
-	r.group = member_str(o, "group");
-	r.keys = member_str(o, "keys");
-	r.comment = member_str(o, "comment");
+	r.direction = hd_json_peek_string(o, "direction");
+	r.action = hd_json_peek_string(o, "action");
+	r.result = hd_json_peek_string(o, "result");
+	r.message_id = hd_json_peek_string(o, "message_id");
+	r.from = hd_json_peek_string(o, "from");
+	r.to = hd_json_peek_string(o, "to");
+	r.group = hd_json_peek_string(o, "group");
+	r.keys = hd_json_peek_string(o, "keys");
+	r.comment = hd_json_peek_string(o, "comment");
 	if (q->failed && (r.result == NULL || strcmp(r.result, "failed") != 0))
 		goto out;
 	if (q->direction != NULL && (r.direction == NULL ||
@@ -297,11 +283,11 @@ hd_log_prune(struct hd_state *st, time_t before, uint64_t keep,
 	uint64_t seq, first, next;
 	char key[32], num[32], *val;
 	time_t t;
-	int old;
+	int old, rc;
 
 	*gone = 0;
-	if (hd_state_lock(st, FIRST_KEY) != 0)
-		return hd_error_set(e, HD_E_TEMP, "log: state file locked");
+	if ((rc = hd_state_lock(st, FIRST_KEY, e)) != 0)
+		return hd_error_set(e, rc, "log: state file locked");
 	first = counter(st, FIRST_KEY);
 	next = counter(st, NEXT_KEY);
 	for (seq = first; seq < next; seq++) {
@@ -315,7 +301,7 @@ hd_log_prune(struct hd_state *st, time_t before, uint64_t keep,
 
 			if (json_parser_load_from_data(p, val, -1, NULL) &&
 			    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-				when = member_str(json_node_get_object(
+				when = hd_json_peek_string(json_node_get_object(
 				    json_parser_get_root(p)), "time");
 			old = when == NULL || (record_time(when, &t) == 0 &&
 			    t < before);

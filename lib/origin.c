@@ -40,51 +40,56 @@ hd_origin_pinned(const struct hd_origin *o)
 	return !hd_origin_network(o->source);
 }
 
-static char *
-member(JsonObject *o, const char *name)
-{
-	if (!json_object_has_member(o, name) ||
-	    json_object_get_null_member(o, name))
-		return NULL;
-	return g_strdup(json_object_get_string_member(o, name));
-}
-
-/* 0 found, 1 none recorded (pinned, source "file"), -1 damaged. */
+/*
+ * The origin of key fpr in *o: 0, HD_E_NOINPUT when none is recorded, or
+ * HD_E_CONFIG for a damaged record.  Without a good record *o reads as
+ * source "file": pinned.
+ */
 int
-hd_origin_get(struct hd_state *st, const char *fpr, struct hd_origin *o)
+hd_origin_get(struct hd_state *st, const char *fpr, struct hd_origin *o,
+    struct hd_error *e)
 {
 	JsonParser *p;
 	JsonObject *obj;
-	char *src;
+	char *src = NULL, *why = NULL;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
 	g_strlcpy(o->source, "file", sizeof(o->source));
 	if ((rc = hd_json_record(st, "origin", fpr, &p, &obj)) == 0) {
-		if ((src = member(obj, "source")) != NULL)
+		hd_json_get_string(obj, "source", 0, &src, &why);
+		hd_json_get_string(obj, "url", 1, &o->url, &why);
+		hd_json_get_string(obj, "address", 1, &o->address, &why);
+		hd_json_get_int(obj, "first_seen", &o->first, &why);
+		hd_json_get_int(obj, "last_seen", &o->last, &why);
+		if (why == NULL)
 			g_strlcpy(o->source, src, sizeof(o->source));
-		g_free(src);
-		o->url = member(obj, "url");
-		o->address = member(obj, "address");
-		if (json_object_has_member(obj, "first_seen"))
-			o->first = json_object_get_int_member(obj,
-			    "first_seen");
-		if (json_object_has_member(obj, "last_seen"))
-			o->last = json_object_get_int_member(obj, "last_seen");
-	}
+	} else if (rc < 0)
+		why = g_strdup("not a JSON object");
 	if (p != NULL)
 		g_object_unref(p);
-	return rc;
+	g_free(src);
+	if (why != NULL) {
+		hd_origin_free(o);
+		g_strlcpy(o->source, "file", sizeof(o->source));
+		rc = hd_error_set(e, HD_E_CONFIG, "origin:%s: damaged record "
+		    "(%s)", fpr, why);
+		g_free(why);
+		return rc;
+	}
+	return rc == 0 ? 0 : hd_error_set(e, HD_E_NOINPUT, "%s: no origin "
+	    "recorded", fpr);
 }
 
 int
 hd_key_pinned(struct hd_state *st, const char *fpr)
 {
+	struct hd_error e;
 	struct hd_origin o;
 	int pinned;
 
 	/* A damaged record errs on the side of the administrator. */
-	pinned = hd_origin_get(st, fpr, &o) != 0 || hd_origin_pinned(&o);
+	pinned = hd_origin_get(st, fpr, &o, &e) != 0 || hd_origin_pinned(&o);
 	hd_origin_free(&o);
 	return pinned;
 }
@@ -92,7 +97,7 @@ hd_key_pinned(struct hd_state *st, const char *fpr)
 /* Inside a transaction: the record as o has it. */
 int
 hd_origin_put(struct hd_state *st, const char *fpr,
-    const struct hd_origin *o)
+    const struct hd_origin *o, struct hd_error *e)
 {
 	JsonBuilder *b = json_builder_new();
 	char *rkey, *val;
@@ -102,27 +107,27 @@ hd_origin_put(struct hd_state *st, const char *fpr,
 	hd_json_member(b, "source", o->source);
 	hd_json_member(b, "url", o->url);
 	hd_json_member(b, "address", o->address);
-	json_builder_set_member_name(b, "first_seen");
-	json_builder_add_int_value(b, o->first);
-	json_builder_set_member_name(b, "last_seen");
-	json_builder_add_int_value(b, o->last);
+	hd_json_int(b, "first_seen", o->first);
+	hd_json_int(b, "last_seen", o->last);
 	json_builder_end_object(b);
 	val = hd_json_finish(b, 0);
 	rkey = g_strdup_printf("origin:%s", fpr);
-	rc = hd_state_store(st, rkey, val, strlen(val));
+	rc = hd_state_store(st, rkey, val, strlen(val)) != 0 ?
+	    hd_error_set(e, HD_E_IO, "state: cannot write %s", rkey) : 0;
 	g_free(rkey);
 	g_free(val);
 	return rc;
 }
 
 int
-hd_origin_drop(struct hd_state *st, const char *fpr)
+hd_origin_drop(struct hd_state *st, const char *fpr, struct hd_error *e)
 {
 	char *rkey;
 	int rc;
 
 	rkey = g_strdup_printf("origin:%s", fpr);
-	rc = hd_state_delete(st, rkey);
+	rc = hd_state_delete(st, rkey) != 0 ? hd_error_set(e, HD_E_IO,
+	    "state: cannot write %s", rkey) : 0;
 	g_free(rkey);
 	return rc;
 }

@@ -255,9 +255,14 @@ same_key(const char *issuer, const char *keyid)
 	    strcmp(issuer + n - 16, keyid) == 0;
 }
 
-/* The packets of binary data; armor is decoded by hd_dearmor first. */
+/*
+ * The packets of binary data; armor is decoded by hd_dearmor first.  0,
+ * or HD_E_DATA at the first packet that cannot be read: what was read
+ * before it is in *out all the same.
+ */
 int
-hd_packets_read(const char *buf, size_t len, struct hd_packets *out)
+hd_packets_read(const char *buf, size_t len, struct hd_packets *out,
+    struct hd_error *e)
 {
 	struct rd r = { (const guchar *)buf, len };
 	struct hd_pktkey *cur = NULL;
@@ -270,7 +275,8 @@ hd_packets_read(const char *buf, size_t len, struct hd_packets *out)
 	while (r.len > 0) {
 		/* A partial length has no place in a key. */
 		if (!packet(&r, &tag, &body, &n, &partial) || partial)
-			return -1;
+			return hd_error_set(e, HD_E_DATA, "an OpenPGP packet "
+			    "cannot be read");
 		switch (tag) {
 		case 5:		/* secret key */
 		case 6:		/* public key */

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,8 +26,8 @@
 
 /*
  * The default of 131 buckets makes reads 50x and writes 10x slower at 100k
- * records (PERFORMANCE.md); a prime of this size keeps chains short for a
- * million log records at a cost of 40 KiB.
+ * records (doc/DESIGN, Costs and targets); a prime of this size keeps
+ * chains short for a million log records at a cost of 40 KiB.
  */
 #define HASH_SIZE	10007
 #define FORMAT_KEY	"hdpgp:format"
@@ -44,6 +45,7 @@ struct hd_state {
 	char		*path;
 	TDB_CONTEXT	*tdb;
 	int		 keyring_fd;
+	GPtrArray	*warnings;	/* for the tool: hd_state_warnings */
 };
 
 static int
@@ -140,77 +142,14 @@ check_parent(const char *dir, struct hd_error *e)
 	return rc;
 }
 
-static int
-make_dir(const char *path, struct hd_error *e)
+/* A directory of the state, made private (mode 0700) if it is not there. */
+int
+hd_state_private_dir(const char *path, struct hd_error *e)
 {
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
 		return hd_error_set(e, HD_E_IO, "%s: %s", path,
 		    strerror(errno));
 	return check_private(path, 1, e);
-}
-
-static int
-write_file(const char *path, const char *text, struct hd_error *e)
-{
-	GError *ge = NULL;
-	char *old = NULL;
-	int ours;
-
-	/* One an older hdpgp wrote is brought up to date; others are left. */
-	if (g_file_get_contents(path, &old, NULL, NULL)) {
-		ours = g_str_has_prefix(old, HD_WRITTEN) &&
-		    strcmp(old, text) != 0;
-		g_free(old);
-		if (!ours)
-			return 0;
-	} else if (g_file_test(path, G_FILE_TEST_EXISTS))
-		return 0;
-	if (!g_file_set_contents(path, text, -1, &ge)) {
-		hd_error_set(e, HD_E_IO, "%s", ge->message);
-		g_error_free(ge);
-		return HD_E_IO;
-	}
-	return 0;
-}
-
-/*
- * The GnuPG home the tools drive.  Loopback pinentry lets the stored
- * passphrase reach gpg-agent through gpgme's callback; no cache means a
- * wrong passphrase is always found wrong; a low S2K count keeps unlocking
- * cheap, since the passphrase itself sits in state.tdb next door.  Trust
- * is the store's business (an imported key is trusted), so encryption
- * passes always-trust rather than "trust-model always", with which gpg
- * 2.2 cannot even list a revoked key before its trustdb exists.  Every
- * gpg that makes a key or encrypts would read and rewrite random_seed
- * under a lock; two at once wait for each other, which made parallel
- * encryption no faster than one at a time.  libgcrypt seeds from the
- * kernel (getrandom) without it.  There is no web of trust either: an
- * import keeps a key's self-signatures and the certifications made by
- * keys of the store, and drops the rest (import-clean), so that a key
- * flooded with certifications (CVE-2019-13050) costs what a clean one
- * does.
- */
-static int
-make_gnupg(const char *gnupg, struct hd_error *e)
-{
-	char *agent, *conf;
-	int rc;
-
-	if ((rc = make_dir(gnupg, e)) != 0)
-		return rc;
-	agent = g_build_filename(gnupg, "gpg-agent.conf", NULL);
-	conf = g_build_filename(gnupg, "gpg.conf", NULL);
-	rc = write_file(agent, HD_AGENT_CONF, e);
-	if (rc == 0)
-		rc = write_file(conf, HD_WRITTEN
-		    "no-auto-key-retrieve\n"
-		    "auto-key-locate local\n"
-		    "no-greeting\n"
-		    "no-random-seed-file\n"
-		    "import-options import-clean\n", e);
-	g_free(agent);
-	g_free(conf);
-	return rc;
 }
 
 static int
@@ -245,11 +184,13 @@ check_version(struct hd_state *st, struct hd_error *e)
 }
 
 /*
- * With create == 0 a missing state file is not made: the state reads as
- * empty, so that listing nothing does not leave a directory behind.
+ * The state directory and state.tdb, checked (hd_state_open, in
+ * keyring-home.c, adds the GnuPG home).  With create == 0 a missing state
+ * file is not made: the state reads as empty, so that listing nothing
+ * does not leave a directory behind.
  */
 int
-hd_state_open(struct hd_state **out, const char *dir, int create,
+hd_state_attach(struct hd_state **out, const char *dir, int create,
     struct hd_error *e)
 {
 	struct hd_state *st;
@@ -290,16 +231,19 @@ hd_state_open(struct hd_state **out, const char *dir, int create,
 	}
 	if (rc == 0)
 		rc = check_version(st, e);
-	if (rc == 0)
-		rc = make_gnupg(st->gnupg, e);
 	if (rc != 0) {
 		hd_state_close(st);
 		return rc;
 	}
-	/* What a killed import or generate left behind. */
-	hd_gpg_scratch_sweep(st->dir);
 	*out = st;
 	return 0;
+}
+
+/* Is st a state that does not exist (opened with create == 0)? */
+int
+hd_state_empty(const struct hd_state *st)
+{
+	return st->tdb == NULL;
 }
 
 void
@@ -311,10 +255,55 @@ hd_state_close(struct hd_state *st)
 		tdb_close(st->tdb);
 	if (st->keyring_fd != -1)
 		close(st->keyring_fd);
+	if (st->warnings != NULL)
+		g_ptr_array_free(st->warnings, TRUE);
 	g_free(st->dir);
 	g_free(st->gnupg);
 	g_free(st->path);
 	g_free(st);
+}
+
+/*
+ * A problem that did not stop the action (a log record that could not be
+ * written), kept for the tool to say: the library does not print.  The
+ * same text is kept once.
+ */
+void
+hd_state_warn(struct hd_state *st, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	guint i;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (st->warnings == NULL)
+		st->warnings = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; i < st->warnings->len; i++)
+		if (strcmp(st->warnings->pdata[i], s) == 0) {
+			g_free(s);
+			return;
+		}
+	g_ptr_array_add(st->warnings, s);
+}
+
+/*
+ * The warnings so far, NULL-terminated, or NULL when there are none; the
+ * caller frees each and the array.  They are the caller's: the next call
+ * gives only newer ones.
+ */
+char **
+hd_state_warnings(struct hd_state *st)
+{
+	GPtrArray *w = st->warnings;
+
+	if (w == NULL || w->len == 0)
+		return NULL;
+	st->warnings = NULL;
+	g_ptr_array_set_free_func(w, NULL);
+	g_ptr_array_add(w, NULL);
+	return (char **)g_ptr_array_free(w, FALSE);
 }
 
 const char *
@@ -400,8 +389,9 @@ hd_state_cancel(struct hd_state *st)
 	tdb_transaction_cancel(st->tdb);
 }
 
+/* The chain lock of record key: 0, or HD_E_TEMP after LOCK_WAIT_MS. */
 int
-hd_state_lock(struct hd_state *st, const char *key)
+hd_state_lock(struct hd_state *st, const char *key, struct hd_error *e)
 {
 	int waited = 0;
 
@@ -409,7 +399,8 @@ hd_state_lock(struct hd_state *st, const char *key)
 		return 0;
 	while (tdb_chainlock(st->tdb, key_datum(key)) != 0)
 		if (!backoff(&waited))
-			return -1;
+			return hd_error_set(e, HD_E_TEMP, "%s: %s: locked",
+			    st->path, key);
 	return 0;
 }
 

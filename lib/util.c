@@ -42,7 +42,7 @@ hd_lines_cut(const char *text, size_t max)
 
 	if (strlen(text) < max)
 		return NULL;
-	/* Room for the count and the program's name before it. */
+	/* Room for the count. */
 	room = max > 128 ? max - 128 : 0;
 	out = g_string_sized_new(max);
 	for (p = text;; p = nl + 1) {
@@ -67,13 +67,12 @@ hd_lines_cut(const char *text, size_t max)
 		if (*nl == '\0')
 			break;
 	}
+	/* A line of its own: the tool that prints it names itself. */
 	snprintf(tail, sizeof(tail), "... and %zu more", left);
 	if (left == 0) {
 		if (out->str[out->len - 1] == '\n')
 			g_string_truncate(out, out->len - 1);
-	} else if (out->len > 0 && out->str[out->len - 1] == '\n')
-		g_string_append_printf(out, "%s: %s", getprogname(), tail);
-	else
+	} else
 		g_string_append(out, tail);
 	return g_string_free(out, FALSE);
 }
@@ -109,7 +108,8 @@ hd_error_set(struct hd_error *e, enum hd_cause cause, const char *fmt, ...)
 
 /*
  * The one table from causes to exit statuses (HD_* and sysexits(3)).
- * Only the tools call it: the library speaks in causes.  A passphrase
+ * The tools call it, and hd_found_json for the status its JSON reports:
+ * the library speaks in causes.  A passphrase
  * that is wrong or missing is bad input (EX_DATAERR); a key that cannot
  * serve is EX_UNAVAILABLE.
  */
@@ -316,10 +316,11 @@ hd_time_date(time_t t, char *buf, size_t len)
  * number followed by d, w, m or y (default days).  Seconds in *secs.
  */
 int
-hd_parse_period(const char *s, long *secs)
+hd_parse_period(const char *s, long *secs, struct hd_error *e)
 {
 	char *end;
 	long n, unit = 86400;
+	int c;
 
 	if (strcmp(s, "never") == 0 || strcmp(s, "0") == 0) {
 		*secs = 0;
@@ -327,9 +328,10 @@ hd_parse_period(const char *s, long *secs)
 	}
 	errno = 0;
 	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || n <= 0 || n > 100 * 366)
-		return -1;
-	switch (*end) {
+	/* '?': not a number in range, or more than one letter after it. */
+	c = errno != 0 || end == s || n <= 0 || n > 100 * 366 ||
+	    (*end != '\0' && end[1] != '\0') ? '?' : *end;
+	switch (c) {
 	case '\0':
 	case 'd':
 		break;
@@ -343,10 +345,9 @@ hd_parse_period(const char *s, long *secs)
 		unit *= 365;
 		break;
 	default:
-		return -1;
+		return hd_error_set(e, HD_E_USAGE, "%s: not a period (N, Nd, "
+		    "Nw, Nm, Ny or never)", s);
 	}
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
 	*secs = n * unit;
 	return 0;
 }
@@ -357,7 +358,7 @@ hd_parse_period(const char *s, long *secs)
  * ago ("90s", "15m", "12h", "3d", "2w").
  */
 int
-hd_parse_time(const char *s, time_t *t)
+hd_parse_time(const char *s, time_t *t, struct hd_error *e)
 {
 	static const struct { char unit; long secs; } units[] = {
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
@@ -383,7 +384,8 @@ hd_parse_time(const char *s, time_t *t)
 	g_time_zone_unref(utc);
 	g_free(iso);
 	if (dt == NULL)
-		return -1;
+		return hd_error_set(e, HD_E_USAGE, "%s: not a time "
+		    "(2026-11-29, 2026-11-29T12:00:00Z, 3d, 12h)", s);
 	*t = g_date_time_to_unix(dt);
 	g_date_time_unref(dt);
 	return 0;

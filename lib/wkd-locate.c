@@ -45,7 +45,7 @@ found_add(struct hd_found_keys *f, const char *address)
 	x->address = address != NULL ? g_strdup(address) : NULL;
 	x->result = "not-found";
 	x->source = "-";
-	x->status = HD_NONE;
+	x->cause = HD_E_NOTHING;
 	return x;
 }
 
@@ -162,7 +162,7 @@ try_url(struct hd_state *st, const struct hd_net *net, const char *source,
 	g_strlcpy(o.source, source, sizeof(o.source));
 	o.url = (char *)(uintptr_t)url;
 	o.address = x->address;
-	had = want != NULL && hd_key_get(st, want, &before) == 0;
+	had = want != NULL && hd_key_load(st, want, &before, &e) == 0;
 	if ((rc = hd_key_import_from(st, key->str, key->len, &o, 0, &res,
 	    &e)) != 0) {
 		g_string_append_printf(why, "%s%s", why->len ? "; " : "",
@@ -172,7 +172,7 @@ try_url(struct hd_state *st, const struct hd_net *net, const char *source,
 	x->source = source;
 	g_free(x->url);
 	x->url = g_strdup(url);
-	x->status = 0;
+	x->cause = HD_E_NONE;
 	g_strlcpy(x->fpr, res.item[0].fpr, sizeof(x->fpr));
 	x->result = how_result[res.item[0].how];
 	for (i = 0; i < res.n; i++)
@@ -186,7 +186,7 @@ try_url(struct hd_state *st, const struct hd_net *net, const char *source,
 					x->result = "conflict";
 			}
 	/* refresh: what changed, as the store now has it */
-	if (had && hd_key_get(st, want, &after) == 0) {
+	if (had && hd_key_load(st, want, &after, &e) == 0) {
 		if (after.revoked && !before.revoked)
 			x->result = "revoked";
 		else if (after.expires != before.expires ||
@@ -204,11 +204,15 @@ out:
 	return rc;
 }
 
-/* Worse news wins: trouble worth a retry, then a bad answer, then none. */
+/*
+ * Worse news wins: a damaged record, trouble worth a retry, then a bad
+ * answer, then none.  Other causes count as nothing found.
+ */
 static int
 worse(int a, int b)
 {
-	static const int order[] = { 0, HD_NONE, EX_DATAERR, EX_TEMPFAIL };
+	static const int order[] = { HD_E_NONE, HD_E_NOTHING, HD_E_DATA,
+	    HD_E_TEMP, HD_E_CONFIG };
 	size_t i, ia = 0, ib = 0;
 
 	for (i = 0; i < G_N_ELEMENTS(order); i++) {
@@ -244,19 +248,19 @@ try_keyserver(struct hd_state *st, const struct hd_net *net,
     struct hd_found_key *x, GString *why)
 {
 	char *esc, *vks, *hkp, *url;
-	int rc = HD_NONE, nohost, which;
+	int rc = HD_E_NOTHING, nohost, which;
 
 	esc = g_uri_escape_string(what, "@", FALSE);
 	vks = g_strdup_printf(want != NULL ? "/vks/v1/by-fingerprint/%s" :
 	    "/vks/v1/by-email/%s", esc);
 	hkp = g_strdup_printf("/pks/lookup?op=get&options=mr&search=%s%s",
 	    want != NULL ? "0x" : "", esc);
-	for (which = 0; which < 2 && rc == HD_NONE; which++) {
+	for (which = 0; which < 2 && rc == HD_E_NOTHING; which++) {
 		if ((url = keyserver_url(net, vks, hkp, which)) == NULL) {
 			g_string_append_printf(why, "%s%s: keyserver not "
 			    "https:// or hkps://", why->len ? "; " : "",
 			    net->keyserver);
-			rc = EX_USAGE;
+			rc = HD_E_USAGE;
 			break;
 		}
 		rc = try_url(st, net, "keyserver", url, addrs, want, x, why,
@@ -279,13 +283,13 @@ locate_one(struct hd_state *st, const struct hd_net *net, const char *arg,
 	struct hd_error e;
 	GString *why = g_string_new(NULL);
 	char *addr, *url, *addrs[2] = { NULL, NULL };
-	int rc, status = HD_NONE, nohost, advanced;
+	int rc, status = HD_E_NOTHING, nohost, advanced;
 	size_t i;
 
 	if ((addr = hd_addr_normalize(arg)) == NULL) {
 		x = found_add(f, arg);
 		x->result = "failed";
-		x->status = EX_USAGE;
+		x->cause = HD_E_USAGE;
 		x->why = g_strdup("not an email address");
 		goto out;
 	}
@@ -298,7 +302,7 @@ locate_one(struct hd_state *st, const struct hd_net *net, const char *arg,
 				    sizeof(x->fpr));
 				x->result = "pinned";
 				x->source = "store";
-				x->status = 0;
+				x->cause = HD_E_NONE;
 				goto out;
 			}
 	for (advanced = 1; advanced >= 0; advanced--) {
@@ -314,8 +318,8 @@ locate_one(struct hd_state *st, const struct hd_net *net, const char *arg,
 	}
 	if ((rc = try_keyserver(st, net, addr, addrs, NULL, x, why)) == 0)
 		goto out;
-	x->status = worse(status, rc);
-	x->result = x->status == HD_NONE ? "not-found" : "failed";
+	x->cause = worse(status, rc);
+	x->result = x->cause == HD_E_NOTHING ? "not-found" : "failed";
 	x->why = g_string_free(why, FALSE);
 	why = NULL;
 out:
@@ -329,20 +333,21 @@ static int
 overall(const struct hd_found_keys *f)
 {
 	size_t i;
-	int status = 0;
+	int cause = HD_E_NONE;
 
 	for (i = 0; i < f->n; i++) {
-		if (f->item[i].status == EX_USAGE)
-			return EX_USAGE;
-		status = worse(status, f->item[i].status);
+		if (f->item[i].cause == HD_E_USAGE)
+			return HD_E_USAGE;
+		cause = worse(cause, f->item[i].cause);
 	}
-	return status;
+	return cause;
 }
 
 /*
- * hdpgp-key locate: one item an address.  The status: 0 all found (or
- * pinned), HD_NONE some not found anywhere, EX_TEMPFAIL network trouble,
- * EX_DATAERR a malformed answer, EX_USAGE a bad argument.
+ * hdpgp-key locate: one item an address, each with its cause.  Overall:
+ * 0 all found (or pinned), HD_E_NOTHING some not found anywhere,
+ * HD_E_TEMP network trouble, HD_E_DATA a malformed answer, HD_E_USAGE a
+ * bad argument; e is not used, the items say why.
  */
 int
 hd_key_locate(struct hd_state *st, const struct hd_net *net, char **args,
@@ -356,7 +361,7 @@ hd_key_locate(struct hd_state *st, const struct hd_net *net, char **args,
 		locate_one(st, net, args[i], f);
 	/* Conflicts are logged by the import (key-conflict). */
 	for (i = 0; i < f->n; i++)
-		if (f->item[i].status != 0) {
+		if (f->item[i].cause != HD_E_NONE) {
 			char *c = g_strdup_printf("%s: %s",
 			    f->item[i].address, f->item[i].why);
 
@@ -391,11 +396,12 @@ refresh_one(struct hd_state *st, const struct hd_net *net,
 {
 	struct hd_found_key *x;
 	struct hd_origin o;
+	struct hd_error e;
 	GString *why = g_string_new(NULL);
 	char **addrs = NULL;
 	int rc, nohost;
 
-	hd_origin_get(st, k->fpr, &o);
+	hd_origin_get(st, k->fpr, &o, &e);
 	if (k->secret || (hd_origin_pinned(&o) && !net->all) ||
 	    (net->older > 0 && o.last > time(NULL) - net->older)) {
 		if (named) {
@@ -403,7 +409,7 @@ refresh_one(struct hd_state *st, const struct hd_net *net,
 			g_strlcpy(x->fpr, k->fpr, sizeof(x->fpr));
 			x->result = k->secret ? "own" : "pinned";
 			x->source = "store";
-			x->status = 0;
+			x->cause = HD_E_NONE;
 		}
 		goto out;
 	}
@@ -411,7 +417,7 @@ refresh_one(struct hd_state *st, const struct hd_net *net,
 	g_strlcpy(x->fpr, k->fpr, sizeof(x->fpr));
 	if ((addrs = key_addrs(k)) == NULL) {
 		x->result = "failed";
-		x->status = EX_DATAERR;
+		x->cause = HD_E_DATA;
 		x->why = g_strdup("no email address to refresh it for");
 		goto out;
 	}
@@ -422,8 +428,8 @@ refresh_one(struct hd_state *st, const struct hd_net *net,
 	else
 		rc = try_keyserver(st, net, k->fpr, addrs, k->fpr, x, why);
 	if (rc != 0) {
-		x->status = rc;
-		x->result = rc == HD_NONE ? "not-found" : "failed";
+		x->cause = rc;
+		x->result = rc == HD_E_NOTHING ? "not-found" : "failed";
 		x->why = g_string_free(why, FALSE);
 		why = NULL;
 		hd_log_action(st, "key-refresh", "failed", NULL, k->fpr,
@@ -449,23 +455,25 @@ hd_key_refresh(struct hd_state *st, const struct hd_net *net, char **args,
 {
 	struct hd_keyset ks = { 0 };
 	size_t i, j;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
 	if (n == 0) {
-		if (hd_key_all(st, &ks) != 0)
-			return hd_error_set(e, HD_E_IO, "cannot read the key "
-			    "index");
+		/* A damaged record: the others are refreshed all the same. */
+		if ((rc = hd_key_all(st, &ks, e)) != 0 && rc != HD_E_CONFIG)
+			return rc;
 		for (i = 0; i < ks.n; i++)
 			refresh_one(st, net, &ks.key[i], 0, f);
 		hd_keyset_free(&ks);
-		return overall(f);
+		return rc != 0 ? rc : overall(f);
 	}
 	for (i = 0; i < n; i++) {
 		if (hd_key_find(st, args[i], &ks, e) != 0) {
 			struct hd_found_key *x = found_add(f, args[i]);
 
 			x->result = "failed";
-			x->status = e->cause == HD_E_USAGE ? EX_USAGE : HD_NONE;
+			x->cause = e->cause == HD_E_USAGE ||
+			    e->cause == HD_E_CONFIG ? e->cause : HD_E_NOTHING;
 			x->why = g_strdup(e->text);
 			continue;
 		}
@@ -500,8 +508,8 @@ hd_found_json(const struct hd_found_keys *f)
 		    NULL);
 		add_string(b, "url", x->url);
 		add_string(b, "error", x->why);
-		json_builder_set_member_name(b, "status");
-		json_builder_add_int_value(b, x->status);
+		/* The exit status the lookup alone would have. */
+		hd_json_int(b, "status", hd_exit_status(x->cause));
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

@@ -222,7 +222,7 @@ hd_wkd_publish(struct hd_state *st, const char *dir, const char *domain,
 	GHashTable *byaddr;
 	GPtrArray *out = g_ptr_array_new();
 	GString *bin = g_string_new(NULL);
-	char *dom = NULL, *one = NULL, **addrs = NULL;
+	char *dom = NULL, *one = NULL, **addrs = NULL, *damaged = NULL;
 	size_t i, j;
 	guint n;
 	int rc = 0;
@@ -233,9 +233,11 @@ hd_wkd_publish(struct hd_state *st, const char *dir, const char *domain,
 	if (domain != NULL)
 		dom = g_ascii_strdown(domain, -1);
 	if (nkeys == 0) {
-		if (hd_key_all(st, &ks) != 0)
-			rc = hd_error_set(e, HD_E_IO, "cannot read the key "
-			    "index");
+		/* A damaged record: the others are published all the same. */
+		if ((rc = hd_key_all(st, &ks, e)) == HD_E_CONFIG) {
+			damaged = g_strdup(e->text);
+			rc = 0;
+		}
 	} else
 		for (i = 0; rc == 0 && i < nkeys; i++) {
 			struct hd_key k;
@@ -301,6 +303,8 @@ hd_wkd_publish(struct hd_state *st, const char *dir, const char *domain,
 		g_free(hash);
 		g_free(d);
 	}
+	if (rc == 0 && damaged != NULL)
+		rc = hd_error_set(e, HD_E_CONFIG, "%s", damaged);
 	g_ptr_array_add(out, NULL);
 	*written = (char **)g_ptr_array_free(out, FALSE);
 	hd_gpg_scratch_close(sg);
@@ -310,5 +314,6 @@ hd_wkd_publish(struct hd_state *st, const char *dir, const char *domain,
 	hd_keyset_free(&ks);
 	g_free(one);
 	g_free(dom);
+	g_free(damaged);
 	return rc;
 }
