@@ -137,8 +137,8 @@ cmd_set(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		usage(EX_USAGE);
-	if (hd_group_valid(argv[optind], set.address, mask, &e) != 0)
-		errx(hd_exit_status(e.cause), "%s", hd_error_text(&e));
+	if ((rc = hd_group_valid(argv[optind], set.address, mask, &e)) != 0)
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	st = open_state(1);
 	if ((rc = hd_group_set(st, argv[optind], &set, mask, &e)) != 0)
 		errx(hd_exit_status(rc), "%s", hd_error_text(&e));

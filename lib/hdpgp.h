@@ -272,7 +272,11 @@ int	 hd_key_refresh(struct hd_state *, const struct hd_net *, char **,
 char	*hd_found_json(const struct hd_found_keys *);
 void	 hd_found_keys_free(struct hd_found_keys *);
 
-/* group.c: per-group defaults and the composer's decision */
+/*
+ * group.c: per-group defaults and the composer's decision; the reads of
+ * the group store (hd_group_get, hd_group_all, hd_group_free) are
+ * policy.c's, since choosing a key needs them.
+ */
 struct hd_group {
 	char		*name;
 	char		*address;	/* NULL: none set */
@@ -301,12 +305,12 @@ struct hd_decision {
 
 int	 hd_group_get(struct hd_state *, const char *, struct hd_group *,
 	    struct hd_error *);
+int	 hd_group_all(struct hd_state *, struct hd_group **, size_t *);
+void	 hd_group_free(struct hd_group *);
 int	 hd_group_valid(const char *, const char *, int, struct hd_error *);
 int	 hd_group_set(struct hd_state *, const char *, const struct hd_group *,
 	    int, struct hd_error *);
 int	 hd_group_delete(struct hd_state *, const char *, struct hd_error *);
-int	 hd_group_all(struct hd_state *, struct hd_group **, size_t *);
-void	 hd_group_free(struct hd_group *);
 char	*hd_group_json(const struct hd_group *);
 int	 hd_group_decide(struct hd_state *, const char *, const char *, size_t,
 	    struct hd_decision *, struct hd_error *);
