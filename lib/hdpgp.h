@@ -316,8 +316,6 @@ int	 hd_group_decide(struct hd_state *, const char *, const char *, size_t,
 	    struct hd_decision *, struct hd_error *);
 void	 hd_decision_free(struct hd_decision *);
 char	*hd_decision_json(const char *, const struct hd_decision *);
-int	 hd_group_apply(struct hd_state *, const char *, const char *, size_t,
-	    int, int, char **, size_t *, struct hd_error *);
 
 /* outgoing.c: hdpgp-sign and hdpgp-encrypt */
 struct hd_out {
@@ -332,6 +330,10 @@ struct hd_out {
 
 int	 hd_outgoing(const char *, const char *, const struct hd_out *,
 	    char **, size_t *, int *, struct hd_error *);
+
+/* apply.c: hdpgp-group apply, the group's decision carried out */
+int	 hd_group_apply(struct hd_state *, const char *, const char *, size_t,
+	    int, int, char **, size_t *, struct hd_error *);
 
 /* incoming.c: hdpgp-verify and hdpgp-decrypt */
 #define HD_IN_FILTER	0	/* the message with our verdict fields */
