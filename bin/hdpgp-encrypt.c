@@ -43,6 +43,16 @@ usage(int status)
 	exit(status);
 }
 
+/* -o: each message that failed is named; the others are in outdir. */
+static int
+report(const struct hd_batch_item *it, void *arg)
+{
+	(void)arg;
+	if (it->cause != 0)
+		warnx("%s", it->error);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -106,7 +116,8 @@ main(int argc, char *argv[])
 	    (o.signer != NULL && o.group != NULL))
 		usage(EX_USAGE);
 	if (outdir != NULL) {
-		rc = hd_batch(dir, argv, argc, outdir, hd_batch_outgoing, &o, 0);
+		rc = hd_batch(dir, argv, argc, outdir, hd_batch_outgoing, &o,
+		    report, NULL);
 		free(rcpt);
 		return hd_exit_status(rc);
 	}

@@ -281,11 +281,13 @@ int	 hd_addr_server(struct hd_state *, const char *, const char *, time_t,
 int	 hd_group_address(struct hd_state *, const char *, char **,
 	    struct hd_error *);
 
+/* outgoing.c */
 int	 hd_outgoing_buf(struct hd_state *, const char *, size_t,
 	    const struct hd_out *, int, char **, size_t *, struct hd_error *);
 
+/* incoming.c */
 int	 hd_incoming_buf(struct hd_state *, const char *, const char *,
-	    size_t, const struct hd_in *, int, char **, size_t *,
+	    size_t, const struct hd_in *, int, char **, size_t *, int *,
 	    struct hd_error *);
 
 /*
@@ -307,7 +309,7 @@ extern const struct hd_crypto hd_gpg_crypto;
 
 int	 hd_incoming_with(const struct hd_crypto *, struct hd_state *,
 	    const char *, const char *, size_t, const struct hd_in *, int,
-	    char **, size_t *, struct hd_error *);
+	    char **, size_t *, int *, struct hd_error *);
 
 /* log.c */
 int	 hd_log_append(struct hd_state *, const struct hd_logrec *,

@@ -346,14 +346,30 @@ struct hd_in {
 };
 
 int	 hd_incoming(const char *, const char *, const struct hd_in *,
-	    char **, size_t *, int *, struct hd_error *);
+	    char **, size_t *, int *, int *, struct hd_error *);
 
-/* batch.c: many messages in one run (FILE... and -o DIR) */
+/*
+ * batch.c: many messages in one run (FILE... and -o DIR).  A filter
+ * returns 0 or the cause of its failure, and the message's status
+ * (HD_OK ... HD_UNTRUSTED) in its int *.
+ */
 typedef int hd_filter_fn(struct hd_state *, const char *, const char *,
-    size_t, const void *, int, char **, size_t *, struct hd_error *);
+    size_t, const void *, int, char **, size_t *, int *, struct hd_error *);
+
+/* One message's outcome, as hd_batch gives it to the tool. */
+struct hd_batch_item {
+	const char	*file;		/* as named; NULL: the state failed */
+	const char	*out;		/* the result, when not put in outdir */
+	size_t		 outlen;
+	int		 status;	/* HD_OK ... HD_UNTRUSTED */
+	enum hd_cause	 cause;		/* 0, or why the message failed */
+	const char	*error;		/* what failed, one problem a line */
+};
+
+typedef int hd_batch_fn(const struct hd_batch_item *, void *);
 
 int	 hd_batch(const char *, char *const *, size_t, const char *,
-	    hd_filter_fn *, const void *, int);
+	    hd_filter_fn *, const void *, hd_batch_fn *, void *);
 hd_filter_fn hd_batch_incoming;
 hd_filter_fn hd_batch_outgoing;
 
