@@ -22,7 +22,7 @@ struct job {
 	char		**from;
 	char		*sender;	/* whose key signs, or --self */
 	char		*msgid;
-	GString		*problems;
+	GString		*problems;	/* one a line */
 	enum hd_cause	 cause;		/* of the problems (add_line) */
 	GString		*to;
 	GString		*keys;
@@ -35,16 +35,16 @@ struct job {
 };
 
 /*
- * Problems are gathered one a line; lines after the first carry the
- * program's name, so that the tool prints them all with one errx(3).
- * Their cause: a problem of the message itself (HD_E_DATA) before any
- * other; keys that cannot serve for different reasons, HD_E_UNAVAILABLE.
+ * Problems are gathered one a line, for the tool to print each as a
+ * message of its own.  Their cause: a problem of the message itself
+ * (HD_E_DATA) before any other; keys that cannot serve for different
+ * reasons, HD_E_UNAVAILABLE.
  */
 static void
 add_line(struct job *j, enum hd_cause cause, const char *line)
 {
 	if (j->problems->len)
-		g_string_append_printf(j->problems, "\n%s: ", getprogname());
+		g_string_append_c(j->problems, '\n');
 	g_string_append(j->problems, line);
 	if (j->cause == HD_E_NONE || cause == HD_E_DATA)
 		j->cause = cause;
