@@ -2,10 +2,10 @@
  * batch.c: many messages in one run, the filters' FILE... arguments.
  *
  * One process per message pays for its start, the state file and gpg's
- * version check every time (PERFORMANCE.md): more than the OpenPGP
- * operation itself for a small message.  Here they are paid once, and a
- * maildir or a directory of stored originals goes through at about the
- * rate of gpg alone; xargs -P spreads it over the cores.
+ * version check every time (doc/DESIGN, "Costs and targets"): more than
+ * the OpenPGP operation itself for a small message.  Here they are paid
+ * once, and a maildir or a directory of stored originals goes through at
+ * about the rate of gpg alone; xargs -P spreads it over the cores.
  *
  * Each message is still all or nothing: its result is written to an
  * unnamed or temporary file beside the target and linked or renamed

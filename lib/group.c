@@ -38,11 +38,7 @@ group_json(const struct hd_group *g, int with_name)
 		json_builder_set_member_name(b, "name");
 		json_builder_add_string_value(b, g->name);
 	}
-	json_builder_set_member_name(b, "address");
-	if (g->address != NULL)
-		json_builder_add_string_value(b, g->address);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "address", g->address);
 	json_builder_set_member_name(b, "sign");
 	json_builder_add_boolean_value(b, g->sign);
 	json_builder_set_member_name(b, "encrypt");
@@ -338,11 +334,7 @@ json_action(JsonBuilder *b, const char *name, int known, int possible,
 	json_builder_add_boolean_value(b, dflt);
 	json_builder_set_member_name(b, "active");
 	json_builder_add_boolean_value(b, active);
-	json_builder_set_member_name(b, "reason");
-	if (why != NULL)
-		json_builder_add_string_value(b, why);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "reason", why);
 	json_builder_end_object(b);
 }
 
@@ -355,11 +347,7 @@ hd_decision_json(const char *group, const struct hd_decision *d)
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "group");
 	json_builder_add_string_value(b, group);
-	json_builder_set_member_name(b, "address");
-	if (d->address != NULL)
-		json_builder_add_string_value(b, d->address);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "address", d->address);
 	json_action(b, "sign", 1, d->sign_possible, d->sign_default,
 	    d->sign_active, d->sign_why);
 	json_action(b, "encrypt", d->encrypt_known, d->encrypt_possible,

@@ -1,6 +1,8 @@
 /*
- * incoming.c: a customer's mail verified and decrypted (SPEC §5), the
- * common path of hdpgp-verify and hdpgp-decrypt.
+ * incoming.c: a customer's mail verified and decrypted, the common path
+ * of hdpgp-verify and hdpgp-decrypt: the message with our verdict fields
+ * (filter mode), the fields alone (check mode) or JSON; the verdicts are
+ * described in doc/DESIGN, "Verdicts".
  *
  * Verdicts are ours alone: the input's own X-Hdpgp-* fields are dropped,
  * every string from a key or a message is sanitised before it reaches a
@@ -100,9 +102,9 @@ add_sigs(struct report *r, const struct hd_sigs *sigs, int full)
 
 /*
  * Does the signer's key carry the address of the From that is shown?
- * Judged once every signature is in and protected headers are restored
- * (SPEC §5): the From a reader sees is the From that is judged, and a
- * protected From unlike the outer one is itself a finding.
+ * Judged once every signature is in and protected headers are restored:
+ * the From a reader sees is the From that is judged, and a protected
+ * From unlike the outer one is itself a finding.
  */
 static int
 match_of(struct report *r, const char *signer)
@@ -481,8 +483,9 @@ stamps(const struct report *r)
 }
 
 /*
- * The check-mode status (SPEC §2): for verify, 0 only for signatures all
- * good, by a valid key, by the sender, over the whole message.
+ * The check-mode status (doc/DESIGN, "Exit statuses"): for verify, 0
+ * only for signatures all good, by a valid key, by the sender, over the
+ * whole message.
  */
 static int
 sig_status(const struct report *r)
@@ -535,11 +538,8 @@ json_sig(JsonBuilder *b, const struct sigrep *s)
 	json_builder_set_member_name(b, "signer");
 	json_builder_add_string_value(b, s->signer);
 	hd_json_member(b, "uid", s->uid);
-	json_builder_set_member_name(b, "from_match");
-	if (*s->signer != '\0')
-		json_builder_add_string_value(b, matches[s->match]);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "from_match", *s->signer != '\0' ?
+	    matches[s->match] : NULL);
 	json_builder_set_member_name(b, "coverage");
 	json_builder_add_string_value(b, s->full ? "full" : "partial");
 	hd_json_member(b, "reason", s->reason);
@@ -682,7 +682,7 @@ judge(struct report *r, struct hd_gpg *g, struct hd_found **found, size_t n,
 		/*
 		 * Only an entity that is the whole message is decrypted:
 		 * one among other parts would leak into its siblings
-		 * (EFAIL, SECURITY.md #18, #19).
+		 * (EFAIL: doc/DESIGN, "Attack classes", #18 and #19).
 		 */
 		if (r->opt->decrypt && f->whole && !done &&
 		    f->kind != HD_FOUND_ATTACHMENT) {

@@ -1,8 +1,10 @@
 /*
- * outgoing.c: an agent's reply signed and/or encrypted (SPEC §4), the
- * common path of hdpgp-sign and hdpgp-encrypt.
+ * outgoing.c: an agent's reply signed and/or encrypted as PGP/MIME
+ * (RFC 3156), the common path of hdpgp-sign and hdpgp-encrypt.
  *
- * Every key is chosen from the state's index before gpg runs; if any is
+ * The signer is -u, else the group's address (-g), else the From; the
+ * recipients are To, Cc and Bcc, -r, and with --self the signer.  Every
+ * key is chosen from the state's index before gpg runs; if any is
  * missing, every problem is reported at once and nothing is written:
  * never plain text instead.
  */
@@ -359,7 +361,7 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 	j.from = hd_msg_from(j.msg);
 	j.msgid = hd_msg_id(j.msg);
 	kind = hd_msg_kind(j.msg);
-	/* Running a filter twice never wraps twice (SPEC §4). */
+	/* Running a filter twice never wraps twice: logged as skipped. */
 	if (kind == HD_MSG_ENCRYPTED || (kind == HD_MSG_SIGNED && !o->encrypt)) {
 		if ((rc = hd_put(outfd, in, inlen, out, outlen, e)) != 0)
 			goto out;
