@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "hdpgp.h"
@@ -41,6 +42,29 @@ usage(int status)
 	    "                     [--protect-subject] [file | -o outdir file...]\n",
 	    getprogname());
 	exit(status);
+}
+
+/* An error's text holds one problem a line: each is a message of its own. */
+static void
+warn_lines(const char *text)
+{
+	int n;
+
+	while (text[n = (int)strcspn(text, "\n")] != '\0') {
+		warnx("%.*s", n, text);
+		text += n + 1;
+	}
+	warnx("%s", text);
+}
+
+/* -o: each message that failed is named; the others are in outdir. */
+static int
+report(const struct hd_batch_item *it, void *arg)
+{
+	(void)arg;
+	if (it->cause != 0)
+		warn_lines(it->error);
+	return 0;
 }
 
 int
@@ -106,13 +130,16 @@ main(int argc, char *argv[])
 	    (o.signer != NULL && o.group != NULL))
 		usage(EX_USAGE);
 	if (outdir != NULL) {
-		rc = hd_batch(dir, argv, argc, outdir, hd_batch_outgoing, &o, 0);
+		rc = hd_batch(dir, argv, argc, outdir, hd_batch_outgoing, &o,
+		    report, NULL);
 		free(rcpt);
 		return hd_exit_status(rc);
 	}
 	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
-	    &staged, &e)) != 0)
-		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
+	    &staged, &e)) != 0) {
+		warn_lines(hd_error_text(&e));
+		exit(hd_exit_status(rc));
+	}
 	if (hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);

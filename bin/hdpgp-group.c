@@ -137,8 +137,8 @@ cmd_set(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		usage(EX_USAGE);
-	if (hd_group_valid(argv[optind], set.address, mask, &e) != 0)
-		errx(hd_exit_status(e.cause), "%s", hd_error_text(&e));
+	if ((rc = hd_group_valid(argv[optind], set.address, mask, &e)) != 0)
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	st = open_state(1);
 	if ((rc = hd_group_set(st, argv[optind], &set, mask, &e)) != 0)
 		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
@@ -249,6 +249,19 @@ cmd_check(int argc, char **argv)
 	return 0;
 }
 
+/* An error's text holds one problem a line: each is a message of its own. */
+static void
+warn_lines(const char *text)
+{
+	int n;
+
+	while (text[n = (int)strcspn(text, "\n")] != '\0') {
+		warnx("%.*s", n, text);
+		text += n + 1;
+	}
+	warnx("%s", text);
+}
+
 static int
 cmd_apply(int argc, char **argv)
 {
@@ -282,8 +295,10 @@ cmd_apply(int argc, char **argv)
 	    &outlen, &e);
 	hd_state_close(st);
 	free(draft);
-	if (rc != 0)
-		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
+	if (rc != 0) {
+		warn_lines(hd_error_text(&e));
+		exit(hd_exit_status(rc));
+	}
 	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);

@@ -37,15 +37,59 @@ usage(int status)
 	exit(status);
 }
 
+/* Several files: how each outcome is shown, and the status to exit with. */
+struct batch {
+	int	show;		/* each result to stdout */
+	int	check;		/* statuses count: not filter mode */
+	int	worst;
+};
+
+/* Of several statuses, the one to report: bad, untrusted, none, good. */
+static int
+rank(int status)
+{
+	switch (status) {
+	case HD_OK:
+		return 0;
+	case HD_NONE:
+		return 1;
+	case HD_UNTRUSTED:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+static int
+report(const struct hd_batch_item *it, void *arg)
+{
+	struct batch *b = arg;
+
+	if (it->cause != 0) {
+		warnx("%s", it->error);
+		return 0;
+	}
+	if (b->check && rank(it->status) > rank(b->worst))
+		b->worst = it->status;
+	if (it->out != NULL && b->show && (fwrite(it->out, 1, it->outlen,
+	    stdout) != it->outlen || fflush(stdout) != 0)) {
+		/* Nobody reads the rest: stop here. */
+		warn("stdout");
+		return HD_E_IO;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct hd_in o = { HD_IN_FILTER, HD_DECRYPT };
+	struct batch b = { 0 };
 	struct hd_error e;
 	const char *dir = NULL, *outdir = NULL;
 	char *out;
 	size_t outlen;
-	int ch, rc, quiet = 0, staged;
+	int ch, rc, quiet = 0, staged, status;
 
 	/* Before any passphrase, key or message is read. */
 	if (hd_secure_init() != 0)
@@ -83,17 +127,20 @@ main(int argc, char *argv[])
 	if (outdir != NULL || argc > 1) {
 		if (argc == 0 || (outdir != NULL) != (o.mode == HD_IN_FILTER))
 			usage(EX_USAGE);
-		return hd_exit_status(hd_batch(dir, argv, argc, outdir,
-		    hd_batch_incoming, &o, quiet && o.mode == HD_IN_CHECK));
+		b.show = !(quiet && o.mode == HD_IN_CHECK);
+		b.check = o.mode != HD_IN_FILTER;
+		rc = hd_batch(dir, argv, argc, outdir, hd_batch_incoming, &o,
+		    report, &b);
+		return rc != 0 ? hd_exit_status(rc) : b.worst;
 	}
-	rc = hd_incoming(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
-	    &staged, &e);
-	if (out == NULL && (staged == -1 || rc != 0))
+	if ((rc = hd_incoming(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
+	    &staged, &status, &e)) != 0)
 		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	/* -q: check mode speaks through its exit status alone. */
 	if (!(quiet && o.mode == HD_IN_CHECK) &&
 	    hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)
 		err(EX_IOERR, "stdout");
 	free(out);
-	return hd_exit_status(rc);
+	/* Filter mode keeps the mail whatever the verdict. */
+	return o.mode == HD_IN_FILTER ? HD_OK : status;
 }

@@ -106,7 +106,7 @@ fake_verify(struct hd_gpg *g, const char *sig, size_t siglen,
 	(void)data;
 	(void)len;
 	if (siglen < 8)
-		return hd_error_set(e, EX_DATAERR, "verify: No data");
+		return hd_error_set(e, HD_E_DATA, "verify: No data");
 	fake_sigs(sig, siglen, sigs);
 	if (plain != NULL) {
 		*plain = g_strndup(sig, siglen);
@@ -124,7 +124,7 @@ fake_decrypt(struct hd_gpg *g, const char *cipher, size_t len, char **plain,
 
 	(void)g;
 	if (len < 4 || (cipher[0] & 3) == 0)
-		return hd_error_set(e, HD_BAD, "no secret key");
+		return hd_error_set(e, HD_E_BAD, "no secret key");
 	p = g_strstr_len(cipher, len, "\n\n");
 	p = p != NULL ? p + 2 : cipher;
 	*plainlen = len - (p - cipher);
@@ -192,10 +192,11 @@ verdicts(const char *in, size_t len)
 	char *out = NULL;
 	size_t outlen;
 	uint64_t gone;
+	int status;
 
 	for (o.decrypt = 0; o.decrypt < 2; o.decrypt++) {
 		if (hd_incoming_with(&fake, state, NULL, in, len, &o, -1, &out,
-		    &outlen, &e) == 0 && out != NULL)
+		    &outlen, &status, &e) == 0 && out != NULL)
 			check_output(out, outlen);
 		g_free(out);
 		out = NULL;

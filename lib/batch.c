@@ -2,20 +2,20 @@
  * batch.c: many messages in one run, the filters' FILE... arguments.
  *
  * One process per message pays for its start, the state file and gpg's
- * version check every time (PERFORMANCE.md): more than the OpenPGP
- * operation itself for a small message.  Here they are paid once, and a
- * maildir or a directory of stored originals goes through at about the
- * rate of gpg alone; xargs -P spreads it over the cores.
+ * version check every time (doc/DESIGN, "Costs and targets"): more than
+ * the OpenPGP operation itself for a small message.  Here they are paid
+ * once, and a maildir or a directory of stored originals goes through at
+ * about the rate of gpg alone; xargs -P spreads it over the cores.
  *
  * Each message is still all or nothing: its result is written to an
  * unnamed or temporary file beside the target and linked or renamed
  * into place, so a failure leaves no partial file, and an existing file
  * is never overwritten, except the input itself (-o naming the input's
- * own directory).
+ * own directory).  Nothing is printed here: the tool is told of each
+ * message (hd_batch_fn), as mblaze's blaze822_loop tells its callback.
  */
 #include "config.h"
 
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -105,105 +105,115 @@ stage_in(const char *outdir, char **tmp, struct hd_error *e)
 }
 
 /*
- * Of several exit statuses, the one to report: an error before any
- * verdict, then a bad verdict, one that cannot be trusted, none.
+ * One message through fn, read from file: into outdir (placed there,
+ * *out NULL), or into *out.  A failure's text names the message.
  */
 static int
-rank(int rc)
+one(struct hd_state *st, const char *file, const char *outdir,
+    hd_filter_fn *fn, const void *arg, char **out, size_t *outlen,
+    int *status, struct hd_error *e)
 {
-	switch (rc) {
-	case HD_OK:
-		return 0;
-	case HD_NONE:
-		return 1;
-	case HD_UNTRUSTED:
-		return 2;
-	case HD_BAD:
-		return 3;
-	default:
-		return 4;
+	char *in, *name, *tmp = NULL;
+	size_t inlen;
+	int rc, fd = -1;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((rc = hd_read_file(file, &in, &inlen, e)) != 0)
+		return rc;
+	name = hd_sanitize(file);
+	/* Into outdir: written where it will stay, not to memory. */
+	if (outdir != NULL && (fd = stage_in(outdir, &tmp, e)) == -1)
+		rc = e->cause;
+	else
+		rc = fn(st, outdir == NULL ? name : NULL, in, inlen, arg, fd,
+		    out, outlen, status, e);
+	if (rc != 0)
+		rc = hd_error_set(e, rc, "%s: %s", name, hd_error_text(e));
+	else if (outdir != NULL) {
+		if (*out != NULL && hd_write_all(fd, *out, *outlen) != 0)
+			rc = hd_error_set(e, HD_E_IO, "%s: %s", outdir,
+			    strerror(errno));
+		else
+			rc = place(fd, tmp, outdir, file, e);
 	}
+	if (fd != -1)
+		close(fd);
+	if (tmp != NULL) {
+		g_unlink(tmp);	/* linked or renamed by now, or not ours */
+		g_free(tmp);
+	}
+	if (*out != NULL && (rc != 0 || outdir != NULL)) {
+		explicit_bzero(*out, *outlen);
+		g_free(*out);
+		*out = NULL;
+	}
+	g_free(in);
+	g_free(name);
+	return rc;
 }
 
+/*
+ * Each file through fn, the state opened once, with each outcome given
+ * to cb as it comes: a failure (the state's has file NULL) or a result,
+ * placed in outdir, else in memory for cb to show.  cb returns 0 to go
+ * on, or the cause that stops the batch (stdout closed).  Returns 0, or
+ * the cause of the first failure.
+ */
 int
 hd_batch(const char *dir, char *const *files, size_t n, const char *outdir,
-    hd_filter_fn *fn, const void *arg, int quiet)
+    hd_filter_fn *fn, const void *arg, hd_batch_fn *cb, void *cbarg)
 {
+	struct hd_batch_item it;
 	struct hd_state *st;
 	struct hd_error e;
-	char *in, *out, *name, *tmp = NULL;
-	size_t i, inlen, outlen;
-	int rc, worst = 0, fd = -1;
+	char *out;
+	size_t i;
+	int rc, stop = 0, first = 0;
 
+	memset(&it, 0, sizeof(it));
 	if ((rc = hd_state_open(&st, dir, 1, &e)) != 0) {
-		warnx("%s", hd_error_text(&e));
+		it.cause = rc;
+		it.error = hd_error_text(&e);
+		cb(&it, cbarg);
 		return rc;
 	}
-	for (i = 0; i < n; i++) {
-		if ((rc = hd_read_file(files[i], &in, &inlen, &e)) != 0) {
-			warnx("%s", hd_error_text(&e));
-			worst = rank(rc) > rank(worst) ? rc : worst;
-			continue;
-		}
-		name = hd_sanitize(files[i]);
-		out = NULL;
-		/* Into outdir: written where it will stay, not to memory. */
-		if (outdir != NULL && (fd = stage_in(outdir, &tmp, &e)) == -1)
-			rc = e.cause;
-		else
-			rc = fn(st, outdir == NULL ? name : NULL, in, inlen,
-			    arg, fd, &out, &outlen, &e);
-		if (rc >= EX__BASE || (outdir == NULL && out == NULL))
-			warnx("%s: %s", name, hd_error_text(&e));
-		else if (outdir != NULL) {
-			if ((out != NULL && hd_write_all(fd, out, outlen) != 0 &&
-			    (rc = hd_error_set(&e, HD_E_IO, "%s: %s", outdir,
-			    strerror(errno))) != 0) ||
-			    (rc = place(fd, tmp, outdir, files[i], &e)) != 0)
-				warnx("%s", hd_error_text(&e));
-		} else if (!quiet && (fwrite(out, 1, outlen, stdout) !=
-		    outlen || fflush(stdout) != 0)) {
-			/* Nobody reads the rest: stop here. */
-			warn("stdout");
-			n = i + 1;
-			rc = HD_E_IO;
-		}
-		if (fd != -1) {
-			close(fd);
-			fd = -1;
-		}
-		if (tmp != NULL) {
-			g_unlink(tmp);	/* linked or renamed by now, or not ours */
-			g_free(tmp);
-			tmp = NULL;
-		}
+	for (i = 0; i < n && stop == 0; i++) {
+		memset(&it, 0, sizeof(it));
+		it.file = files[i];
+		rc = one(st, files[i], outdir, fn, arg, &out, &it.outlen,
+		    &it.status, &e);
+		it.cause = rc;
+		it.out = out;
+		it.error = rc != 0 ? hd_error_text(&e) : NULL;
+		stop = cb(&it, cbarg);
+		if (first == 0)
+			first = rc != 0 ? rc : stop;
 		if (out != NULL)
-			explicit_bzero(out, outlen);
+			explicit_bzero(out, it.outlen);
 		g_free(out);
-		g_free(in);
-		g_free(name);
-		worst = rank(rc) > rank(worst) ? rc : worst;
 	}
 	hd_state_close(st);
-	return worst;
+	return first;
 }
 
 /* The filters, in hd_filter_fn's shape. */
 int
 hd_batch_incoming(struct hd_state *st, const char *name, const char *in,
     size_t inlen, const void *arg, int outfd, char **out, size_t *outlen,
-    struct hd_error *e)
+    int *status, struct hd_error *e)
 {
 	return hd_incoming_buf(st, name, in, inlen, arg, outfd, out, outlen,
-	    e);
+	    status, e);
 }
 
 int
 hd_batch_outgoing(struct hd_state *st, const char *name, const char *in,
     size_t inlen, const void *arg, int outfd, char **out, size_t *outlen,
-    struct hd_error *e)
+    int *status, struct hd_error *e)
 {
 	(void)name;
 	*out = NULL;
+	*status = HD_OK;
 	return hd_outgoing_buf(st, in, inlen, arg, outfd, out, outlen, e);
 }

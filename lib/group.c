@@ -1,10 +1,8 @@
 /*
- * group.c: per-group defaults (SPEC §6), and the one decision that both
- * the composer check and apply use: can this draft be signed, can it be
- * encrypted, and what happens by default.
- *
- * A group is a record "group:NAME" holding
- * {"address": ..., "sign": bool, "encrypt": bool, "self": bool}.
+ * group.c: per-group defaults, kept (set, delete) and shown, and the
+ * one decision that both the composer check and apply (apply.c) use:
+ * can this draft be signed, can it be encrypted, and what happens by
+ * default.  The record's format and its reader are in policy.c.
  */
 #include "config.h"
 
@@ -29,75 +27,6 @@ valid_name(const char *name)
 	return 1;
 }
 
-static void
-group_free(struct hd_group *g)
-{
-	g_free(g->name);
-	g_free(g->address);
-	memset(g, 0, sizeof(*g));
-}
-
-void
-hd_group_free(struct hd_group *g)
-{
-	group_free(g);
-}
-
-static int
-bool_member(JsonObject *o, const char *name, int dflt)
-{
-	if (!json_object_has_member(o, name))
-		return dflt;
-	return json_object_get_boolean_member(o, name);
-}
-
-static int
-parse_group(const char *name, const char *val, size_t len, struct hd_group *g)
-{
-	JsonParser *p = json_parser_new();
-	JsonObject *o;
-	int rc = -1;
-
-	memset(g, 0, sizeof(*g));
-	if (json_parser_load_from_data(p, val, len, NULL) &&
-	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-		o = json_node_get_object(json_parser_get_root(p));
-		g->name = g_strdup(name);
-		if (json_object_has_member(o, "address") &&
-		    !json_object_get_null_member(o, "address"))
-			g->address = g_strdup(json_object_get_string_member(o,
-			    "address"));
-		g->sign = bool_member(o, "sign", 1);
-		g->encrypt = bool_member(o, "encrypt", 1);
-		g->self = bool_member(o, "self", 0);
-		rc = 0;
-	}
-	g_object_unref(p);
-	return rc;
-}
-
-int
-hd_group_get(struct hd_state *st, const char *name, struct hd_group *g,
-    struct hd_error *e)
-{
-	char *rkey, *val;
-	size_t len;
-	int rc;
-
-	rkey = g_strdup_printf("group:%s", name);
-	rc = hd_state_fetch(st, rkey, &val, &len);
-	g_free(rkey);
-	if (rc != 0)
-		return hd_error_set(e, HD_E_UNAVAILABLE, "group %s: no such "
-		    "group", name);
-	rc = parse_group(name, val, len, g);
-	g_free(val);
-	if (rc != 0)
-		return hd_error_set(e, HD_E_CONFIG, "group %s: damaged record",
-		    name);
-	return 0;
-}
-
 static char *
 group_json(const struct hd_group *g, int with_name)
 {
@@ -109,11 +38,7 @@ group_json(const struct hd_group *g, int with_name)
 		json_builder_set_member_name(b, "name");
 		json_builder_add_string_value(b, g->name);
 	}
-	json_builder_set_member_name(b, "address");
-	if (g->address != NULL)
-		json_builder_add_string_value(b, g->address);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "address", g->address);
 	json_builder_set_member_name(b, "sign");
 	json_builder_add_boolean_value(b, g->sign);
 	json_builder_set_member_name(b, "encrypt");
@@ -146,8 +71,8 @@ hd_group_valid(const char *name, const char *address, int mask,
 	char *addr;
 
 	if (!valid_name(name))
-		return hd_error_set(e, HD_E_USAGE, "%s: a group name is letters, "
-		    "digits, '.', '_' and '-'", name);
+		return hd_error_set(e, HD_E_USAGE, "%s: a group name is "
+		    "letters, digits, '.', '_' and '-'", name);
 	if ((mask & HD_GROUP_ADDRESS) && address != NULL) {
 		if ((addr = hd_addr_normalize(address)) == NULL)
 			return hd_error_set(e, HD_E_USAGE, "%s: not an email "
@@ -171,8 +96,8 @@ hd_group_set(struct hd_state *st, const char *name, const struct hd_group *set,
 	char *rkey, *val, *addr = NULL, *comment;
 	int rc;
 
-	if (hd_group_valid(name, set->address, mask, e) != 0)
-		return e->cause;
+	if ((rc = hd_group_valid(name, set->address, mask, e)) != 0)
+		return rc;
 	if ((mask & HD_GROUP_ADDRESS) && set->address != NULL)
 		addr = hd_addr_normalize(set->address);
 	if (hd_group_get(st, name, &g, &ignore) != 0) {
@@ -201,7 +126,7 @@ hd_group_set(struct hd_state *st, const char *name, const struct hd_group *set,
 	g_free(rkey);
 	g_free(val);
 	g_free(addr);
-	group_free(&g);
+	hd_group_free(&g);
 	return rc;
 }
 
@@ -214,7 +139,7 @@ hd_group_delete(struct hd_state *st, const char *name, struct hd_error *e)
 
 	if ((rc = hd_group_get(st, name, &g, e)) != 0)
 		return rc;
-	group_free(&g);
+	hd_group_free(&g);
 	rkey = g_strdup_printf("group:%s", name);
 	rc = hd_state_delete(st, rkey) == 0 ? 0 : hd_error_set(e, HD_E_IO,
 	    "state: cannot delete group %s", name);
@@ -224,58 +149,30 @@ hd_group_delete(struct hd_state *st, const char *name, struct hd_error *e)
 	return rc;
 }
 
-struct all {
-	GArray	*groups;
-};
-
-static int
-all_cb(const char *rkey, const char *val, size_t len, void *arg)
-{
-	struct all *a = arg;
-	struct hd_group g;
-
-	if (parse_group(rkey + strlen("group:"), val, len, &g) == 0)
-		g_array_append_val(a->groups, g);
-	return 0;
-}
-
-static int
-group_cmp(const void *x, const void *y)
-{
-	return strcmp(((const struct hd_group *)x)->name,
-	    ((const struct hd_group *)y)->name);
-}
-
-/* Every group, by name; free each with hd_group_free, then the array. */
-int
-hd_group_all(struct hd_state *st, struct hd_group **out, size_t *n)
-{
-	struct all a = { g_array_new(FALSE, TRUE, sizeof(struct hd_group)) };
-
-	hd_state_each(st, "group:", all_cb, &a);
-	g_array_sort(a.groups, group_cmp);
-	*n = a.groups->len;
-	*out = (struct hd_group *)(void *)g_array_free(a.groups, FALSE);
-	return 0;
-}
-
-/* A reason in the words a helpdesk agent reads (the brief's FAQ). */
+/*
+ * Why no key serves addr (hd_select's cause, its reason in e, and
+ * k->expires), in the words a helpdesk agent reads in the composer.
+ */
 static char *
-why_not(const char *addr, const char *why, int secret)
+why_not(const char *addr, int cause, const struct hd_error *e,
+    const struct hd_key *k, int secret)
 {
-	const char *date;
+	char date[16];
 
-	if (strcmp(why, "no secret key") == 0)
-		return g_strdup_printf("no private key for %s", addr);
-	if (strcmp(why, "no public key") == 0)
-		return g_strdup_printf("no public key for %s", addr);
-	if ((date = strstr(why, "(expired ")) != NULL)
-		return g_strdup_printf("the key for %s expired on %.10s", addr,
-		    date + strlen("(expired "));
-	if (strstr(why, "(revoked)") != NULL)
+	switch (cause) {
+	case HD_E_NOKEY:
+		return g_strdup_printf("no %s key for %s", secret ? "private" :
+		    "public", addr);
+	case HD_E_EXPIRED:
+		hd_time_date(k->expires, date, sizeof(date));
+		return g_strdup_printf("the key for %s expired on %s", addr,
+		    date);
+	case HD_E_REVOKED:
 		return g_strdup_printf("the key for %s is revoked", addr);
-	return g_strdup_printf("no usable %s key for %s (%s)", secret ?
-	    "private" : "public", addr, why);
+	default:
+		return g_strdup_printf("no usable %s key for %s (%s)", secret ?
+		    "private" : "public", addr, e->text);
+	}
 }
 
 static void
@@ -283,6 +180,23 @@ reason(GString *s, char *why)
 {
 	g_string_append_printf(s, "%s%s", s->len ? "; " : "", why);
 	g_free(why);
+}
+
+/*
+ * The key of addr usable for cap (secret: with its secret half) in *k,
+ * which the caller frees whatever the outcome: 0, or the cause, and the
+ * reason added to s.
+ */
+static int
+need_key(struct hd_state *st, GString *s, const char *addr, int cap,
+    int secret, struct hd_key *k)
+{
+	struct hd_error e;
+	int rc;
+
+	if ((rc = hd_select(st, addr, cap, secret, time(NULL), k, &e)) != 0)
+		reason(s, why_not(addr, rc, &e, k, secret));
+	return rc;
 }
 
 /*
@@ -327,14 +241,13 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 {
 	struct hd_group g;
 	struct hd_msg *m = NULL;
-	struct hd_key k;
+	struct hd_key k = { 0 };
 	GString *sw = g_string_new(NULL), *ew = g_string_new(NULL);
-	char **rcpt = NULL, *why, *addr, *pass = NULL;
+	char **rcpt = NULL, *addr, *pass = NULL;
 	size_t i;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	memset(&g, 0, sizeof(g));
 	if ((rc = hd_group_get(st, name, &g, e)) != 0)
 		goto out;
 	if (draft != NULL && (rc = hd_msg_parse(draft, len, &m, e)) != 0)
@@ -347,17 +260,13 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 	if (g.address == NULL)
 		reason(sw, g_strdup_printf("group %s has no sending address",
 		    name));
-	else if (hd_select(st, g.address, HD_CAP_SIGN, 1, time(NULL), &k,
-	    &why) != 0)
-		reason(sw, why_not(g.address, why, 1)), g_free(why);
-	else {
+	else if (need_key(st, sw, g.address, HD_CAP_SIGN, 1, &k) == 0 &&
+	    !k.unprotected && hd_key_passphrase(st, k.fpr, &pass) != 0)
 		/* What signing will look for: the stored passphrase. */
-		if (!k.unprotected && hd_key_passphrase(st, k.fpr, &pass) != 0)
-			reason(sw, g_strdup_printf("no passphrase stored for "
-			    "the key of %s", g.address));
-		hd_secure_free(pass);
-		hd_key_free(&k);
-	}
+		reason(sw, g_strdup_printf("no passphrase stored for the key "
+		    "of %s", g.address));
+	hd_secure_free(pass);
+	hd_key_free(&k);
 	d->sign_possible = sw->len == 0;
 	/* Encrypting: every recipient, and the group itself with self. */
 	d->encrypt_known = m != NULL;
@@ -370,12 +279,8 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 				    "email address", rcpt[i]));
 				continue;
 			}
-			if (hd_select(st, addr, HD_CAP_ENCRYPT, 0, time(NULL),
-			    &k, &why) != 0) {
-				reason(ew, why_not(addr, why, 0));
-				g_free(why);
-			} else
-				hd_key_free(&k);
+			need_key(st, ew, addr, HD_CAP_ENCRYPT, 0, &k);
+			hd_key_free(&k);
 			g_free(addr);
 		}
 		if (rcpt[0] == NULL)
@@ -383,12 +288,10 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 		if (g.self && g.address == NULL)
 			reason(ew, g_strdup_printf("group %s has no sending "
 			    "address (for self)", name));
-		else if (g.self && hd_select(st, g.address,
-		    HD_CAP_ENCRYPT, 0, time(NULL), &k, &why) != 0) {
-			reason(ew, why_not(g.address, why, 0));
-			g_free(why);
-		} else if (g.self)
+		else if (g.self) {
+			need_key(st, ew, g.address, HD_CAP_ENCRYPT, 0, &k);
 			hd_key_free(&k);
+		}
 		d->encrypt_possible = ew->len == 0;
 	}
 	d->sign_active = d->sign_possible && d->sign_default;
@@ -396,7 +299,7 @@ hd_group_decide(struct hd_state *st, const char *name, const char *draft,
 	d->sign_why = sw->len ? g_strdup(sw->str) : NULL;
 	d->encrypt_why = ew->len ? g_strdup(ew->str) : NULL;
 out:
-	group_free(&g);
+	hd_group_free(&g);
 	g_strfreev(rcpt);
 	hd_msg_free(m);
 	g_string_free(sw, TRUE);
@@ -431,11 +334,7 @@ json_action(JsonBuilder *b, const char *name, int known, int possible,
 	json_builder_add_boolean_value(b, dflt);
 	json_builder_set_member_name(b, "active");
 	json_builder_add_boolean_value(b, active);
-	json_builder_set_member_name(b, "reason");
-	if (why != NULL)
-		json_builder_add_string_value(b, why);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "reason", why);
 	json_builder_end_object(b);
 }
 
@@ -448,11 +347,7 @@ hd_decision_json(const char *group, const struct hd_decision *d)
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "group");
 	json_builder_add_string_value(b, group);
-	json_builder_set_member_name(b, "address");
-	if (d->address != NULL)
-		json_builder_add_string_value(b, d->address);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "address", d->address);
 	json_action(b, "sign", 1, d->sign_possible, d->sign_default,
 	    d->sign_active, d->sign_why);
 	json_action(b, "encrypt", d->encrypt_known, d->encrypt_possible,
@@ -460,75 +355,4 @@ hd_decision_json(const char *group, const struct hd_decision *d)
 	json_builder_end_object(b);
 	s = hd_json_finish(b, 0);
 	return s;
-}
-
-/*
- * The apply record names the draft, so that a refused reply is found by
- * hdpgp-log --message-id like hdpgp-encrypt's own refusal (issue 10).
- */
-static void
-log_apply(struct hd_state *st, const char *name, const struct hd_decision *d,
-    const char *result, const char *comment)
-{
-	struct hd_logrec r = { 0 };
-
-	r.time = time(NULL);
-	r.direction = "out";
-	r.action = "group-apply";
-	r.result = result;
-	r.message_id = d->message_id;
-	r.from = d->from;
-	r.to = d->to;
-	r.group = name;
-	r.comment = comment;
-	hd_log_note(st, &r);
-}
-
-/*
- * The one outgoing step (SPEC §6 apply): the group's defaults, or the
- * agent's explicit choice (sign, encrypt: -1 default, 0 off, 1 on).  An
- * explicit request that cannot be honoured fails closed with the reason.
- */
-int
-hd_group_apply(struct hd_state *st, const char *name, const char *draft,
-    size_t len, int sign, int encrypt, char **out, size_t *outlen,
-    struct hd_error *e)
-{
-	struct hd_decision d;
-	struct hd_out o = { 0 };
-	char *comment;
-	int rc, do_sign, do_enc;
-
-	if ((rc = hd_group_decide(st, name, draft, len, &d, e)) != 0) {
-		log_group(st, "group-apply", name, "failed", e->text);
-		return rc;
-	}
-	do_sign = sign == -1 ? d.sign_active : sign;
-	do_enc = encrypt == -1 ? d.encrypt_active : encrypt;
-	if (sign == 1 && !d.sign_possible)
-		rc = hd_error_set(e, HD_E_UNAVAILABLE, "cannot sign: %s",
-		    d.sign_why);
-	else if (encrypt == 1 && !d.encrypt_possible)
-		rc = hd_error_set(e, HD_E_UNAVAILABLE, "cannot encrypt: %s",
-		    d.encrypt_why);
-	comment = g_strdup_printf("sign %s (%s%s%s), encrypt %s (%s%s%s)",
-	    do_sign ? "yes" : "no", sign == -1 ? "default" : "asked",
-	    d.sign_why ? ": " : "", d.sign_why ? d.sign_why : "",
-	    do_enc ? "yes" : "no", encrypt == -1 ? "default" : "asked",
-	    d.encrypt_why ? ": " : "", d.encrypt_why ? d.encrypt_why : "");
-	log_apply(st, name, &d, rc == 0 ? "success" : "failed",
-	    rc == 0 ? comment : e->text);
-	g_free(comment);
-	if (rc == 0 && !do_sign && !do_enc) {
-		/* Neither: the draft goes out as it came. */
-		rc = hd_put(-1, draft, len, out, outlen, e);
-	} else if (rc == 0) {
-		o.group = name;
-		o.sign = do_sign;
-		o.encrypt = do_enc;
-		o.self = d.self;
-		rc = hd_outgoing_buf(st, draft, len, &o, -1, out, outlen, e);
-	}
-	hd_decision_free(&d);
-	return rc;
 }

@@ -297,19 +297,21 @@ char	**hd_msg_protected(const struct hd_msg *);
 void	 hd_msg_replace(struct hd_msg *, const struct hd_found *, const char *,
 	    size_t);
 
-/* policy.c: which key serves an address, and groups */
+/* policy.c: which key serves an address, and the group store's reads */
 int	 hd_select(struct hd_state *, const char *, int, int, time_t,
-	    struct hd_key *, char **);
+	    struct hd_key *, struct hd_error *);
 int	 hd_addr_server(struct hd_state *, const char *, const char *, time_t,
 	    char *);
 int	 hd_group_address(struct hd_state *, const char *, char **,
 	    struct hd_error *);
 
+/* outgoing.c */
 int	 hd_outgoing_buf(struct hd_state *, const char *, size_t,
 	    const struct hd_out *, int, char **, size_t *, struct hd_error *);
 
+/* incoming.c */
 int	 hd_incoming_buf(struct hd_state *, const char *, const char *,
-	    size_t, const struct hd_in *, int, char **, size_t *,
+	    size_t, const struct hd_in *, int, char **, size_t *, int *,
 	    struct hd_error *);
 
 /*
@@ -331,7 +333,7 @@ extern const struct hd_crypto hd_gpg_crypto;
 
 int	 hd_incoming_with(const struct hd_crypto *, struct hd_state *,
 	    const char *, const char *, size_t, const struct hd_in *, int,
-	    char **, size_t *, struct hd_error *);
+	    char **, size_t *, int *, struct hd_error *);
 
 /* log.c */
 int	 hd_log_append(struct hd_state *, const struct hd_logrec *,

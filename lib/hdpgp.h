@@ -279,7 +279,11 @@ int	 hd_key_refresh(struct hd_state *, const struct hd_net *, char **,
 char	*hd_found_json(const struct hd_found_keys *);
 void	 hd_found_keys_free(struct hd_found_keys *);
 
-/* group.c: per-group defaults and the composer's decision */
+/*
+ * group.c: per-group defaults and the composer's decision; the reads of
+ * the group store (hd_group_get, hd_group_all, hd_group_free) are
+ * policy.c's, since choosing a key needs them.
+ */
 struct hd_group {
 	char		*name;
 	char		*address;	/* NULL: none set */
@@ -308,19 +312,17 @@ struct hd_decision {
 
 int	 hd_group_get(struct hd_state *, const char *, struct hd_group *,
 	    struct hd_error *);
+int	 hd_group_all(struct hd_state *, struct hd_group **, size_t *);
+void	 hd_group_free(struct hd_group *);
 int	 hd_group_valid(const char *, const char *, int, struct hd_error *);
 int	 hd_group_set(struct hd_state *, const char *, const struct hd_group *,
 	    int, struct hd_error *);
 int	 hd_group_delete(struct hd_state *, const char *, struct hd_error *);
-int	 hd_group_all(struct hd_state *, struct hd_group **, size_t *);
-void	 hd_group_free(struct hd_group *);
 char	*hd_group_json(const struct hd_group *);
 int	 hd_group_decide(struct hd_state *, const char *, const char *, size_t,
 	    struct hd_decision *, struct hd_error *);
 void	 hd_decision_free(struct hd_decision *);
 char	*hd_decision_json(const char *, const struct hd_decision *);
-int	 hd_group_apply(struct hd_state *, const char *, const char *, size_t,
-	    int, int, char **, size_t *, struct hd_error *);
 
 /* outgoing.c: hdpgp-sign and hdpgp-encrypt */
 struct hd_out {
@@ -336,6 +338,10 @@ struct hd_out {
 int	 hd_outgoing(const char *, const char *, const struct hd_out *,
 	    char **, size_t *, int *, struct hd_error *);
 
+/* apply.c: hdpgp-group apply, the group's decision carried out */
+int	 hd_group_apply(struct hd_state *, const char *, const char *, size_t,
+	    int, int, char **, size_t *, struct hd_error *);
+
 /* incoming.c: hdpgp-verify and hdpgp-decrypt */
 #define HD_IN_FILTER	0	/* the message with our verdict fields */
 #define HD_IN_CHECK	1	/* the verdict fields alone, exit status */
@@ -347,14 +353,30 @@ struct hd_in {
 };
 
 int	 hd_incoming(const char *, const char *, const struct hd_in *,
-	    char **, size_t *, int *, struct hd_error *);
+	    char **, size_t *, int *, int *, struct hd_error *);
 
-/* batch.c: many messages in one run (FILE... and -o DIR) */
+/*
+ * batch.c: many messages in one run (FILE... and -o DIR).  A filter
+ * returns 0 or the cause of its failure, and the message's status
+ * (HD_OK ... HD_UNTRUSTED) in its int *.
+ */
 typedef int hd_filter_fn(struct hd_state *, const char *, const char *,
-    size_t, const void *, int, char **, size_t *, struct hd_error *);
+    size_t, const void *, int, char **, size_t *, int *, struct hd_error *);
+
+/* One message's outcome, as hd_batch gives it to the tool. */
+struct hd_batch_item {
+	const char	*file;		/* as named; NULL: the state failed */
+	const char	*out;		/* the result, when not put in outdir */
+	size_t		 outlen;
+	int		 status;	/* HD_OK ... HD_UNTRUSTED */
+	enum hd_cause	 cause;		/* 0, or why the message failed */
+	const char	*error;		/* what failed, one problem a line */
+};
+
+typedef int hd_batch_fn(const struct hd_batch_item *, void *);
 
 int	 hd_batch(const char *, char *const *, size_t, const char *,
-	    hd_filter_fn *, const void *, int);
+	    hd_filter_fn *, const void *, hd_batch_fn *, void *);
 hd_filter_fn hd_batch_incoming;
 hd_filter_fn hd_batch_outgoing;
 

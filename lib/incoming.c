@@ -1,6 +1,8 @@
 /*
- * incoming.c: a customer's mail verified and decrypted (SPEC §5), the
- * common path of hdpgp-verify and hdpgp-decrypt.
+ * incoming.c: a customer's mail verified and decrypted, the common path
+ * of hdpgp-verify and hdpgp-decrypt: the message with our verdict fields
+ * (filter mode), the fields alone (check mode) or JSON; the verdicts are
+ * described in doc/DESIGN, "Verdicts".
  *
  * Verdicts are ours alone: the input's own X-Hdpgp-* fields are dropped,
  * every string from a key or a message is sanitised before it reaches a
@@ -100,9 +102,9 @@ add_sigs(struct report *r, const struct hd_sigs *sigs, int full)
 
 /*
  * Does the signer's key carry the address of the From that is shown?
- * Judged once every signature is in and protected headers are restored
- * (SPEC §5): the From a reader sees is the From that is judged, and a
- * protected From unlike the outer one is itself a finding.
+ * Judged once every signature is in and protected headers are restored:
+ * the From a reader sees is the From that is judged, and a protected
+ * From unlike the outer one is itself a finding.
  */
 static int
 match_of(struct report *r, const char *signer)
@@ -481,8 +483,9 @@ stamps(const struct report *r)
 }
 
 /*
- * The check-mode status (SPEC §2): for verify, 0 only for signatures all
- * good, by a valid key, by the sender, over the whole message.
+ * The check-mode status (doc/DESIGN, "Exit statuses"): for verify, 0
+ * only for signatures all good, by a valid key, by the sender, over the
+ * whole message.
  */
 static int
 sig_status(const struct report *r)
@@ -507,7 +510,7 @@ sig_status(const struct report *r)
 
 /* For decrypt, the decryption decides, and a bad signature inside. */
 static int
-status(const struct report *r)
+msg_status(const struct report *r)
 {
 	int sig = sig_status(r);
 
@@ -535,11 +538,8 @@ json_sig(JsonBuilder *b, const struct sigrep *s)
 	json_builder_set_member_name(b, "signer");
 	json_builder_add_string_value(b, s->signer);
 	hd_json_member(b, "uid", s->uid);
-	json_builder_set_member_name(b, "from_match");
-	if (*s->signer != '\0')
-		json_builder_add_string_value(b, matches[s->match]);
-	else
-		json_builder_add_null_value(b);
+	hd_json_member(b, "from_match", *s->signer != '\0' ?
+	    matches[s->match] : NULL);
 	json_builder_set_member_name(b, "coverage");
 	json_builder_add_string_value(b, s->full ? "full" : "partial");
 	hd_json_member(b, "reason", s->reason);
@@ -560,7 +560,7 @@ json_result(JsonBuilder *b, const char *name, int success, const char *c)
 
 /* Zammad's shape, {type, sign, encryption}, then the details. */
 static char *
-report_json(const struct report *r, int rc)
+report_json(const struct report *r, int status)
 {
 	JsonBuilder *b = json_builder_new();
 	char *sv, *ev, *s;
@@ -576,7 +576,6 @@ report_json(const struct report *r, int rc)
 	}
 	json_builder_set_member_name(b, "type");
 	json_builder_add_string_value(b, "PGP");
-	(void)rc;
 	json_result(b, "sign", sig_status(r) == HD_OK, sv);
 	json_result(b, "encryption", r->enc == ENC_DECRYPTED, ev);
 	json_builder_set_member_name(b, "signatures");
@@ -588,7 +587,7 @@ report_json(const struct report *r, int rc)
 	json_builder_add_string_value(b, ev);
 	hd_json_member(b, "message_id", r->msgid);
 	json_builder_set_member_name(b, "status");
-	json_builder_add_int_value(b, rc);
+	json_builder_add_int_value(b, status);
 	json_builder_end_object(b);
 	s = hd_json_finish(b, 0);
 	g_free(sv);
@@ -597,7 +596,7 @@ report_json(const struct report *r, int rc)
 }
 
 static void
-log_report(struct report *r, int rc, char **st)
+log_report(struct report *r, int status, char **st)
 {
 	struct hd_logrec l = { 0 };
 	GString *keys = g_string_new(NULL), *comment = g_string_new(NULL);
@@ -624,7 +623,7 @@ log_report(struct report *r, int rc, char **st)
 		l.result = r->enc == ENC_DECRYPTED ? "success" :
 		    r->enc == ENC_FAILED ? "failed" : "skipped";
 	else
-		l.result = rc == HD_OK ? "success" : rc == HD_NONE ?
+		l.result = status == HD_OK ? "success" : status == HD_NONE ?
 		    "skipped" : "failed";
 	l.message_id = r->msgid;
 	l.from = r->sender;
@@ -683,7 +682,7 @@ judge(struct report *r, struct hd_gpg *g, struct hd_found **found, size_t n,
 		/*
 		 * Only an entity that is the whole message is decrypted:
 		 * one among other parts would leak into its siblings
-		 * (EFAIL, SECURITY.md #18, #19).
+		 * (EFAIL: doc/DESIGN, "Attack classes", #18 and #19).
 		 */
 		if (r->opt->decrypt && f->whole && !done &&
 		    f->kind != HD_FOUND_ATTACHMENT) {
@@ -711,7 +710,7 @@ judge(struct report *r, struct hd_gpg *g, struct hd_found **found, size_t n,
 
 static int
 run(struct report *r, const char *in, size_t inlen, char **out,
-    size_t *outlen, struct hd_error *e)
+    size_t *outlen, int *status, struct hd_error *e)
 {
 	struct hd_found **found = NULL;
 	struct hd_gpg *g = NULL;
@@ -741,7 +740,7 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 	}
 	judge_from(r, prot);
 	st = stamps(r);
-	rc = status(r);
+	*status = msg_status(r);
 	if (r->opt->mode == HD_IN_FILTER) {
 		/* Protected fields replace their outer placeholders. */
 		for (i = 0; prot != NULL && prot[i] != NULL; i++)
@@ -759,7 +758,8 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 		}
 	}
 	else if (r->opt->mode == HD_IN_JSON) {
-		*out = g_strconcat(json = report_json(r, rc), "\n", NULL);
+		*out = g_strconcat(json = report_json(r, *status), "\n",
+		    NULL);
 		*outlen = strlen(*out);
 		g_free(json);
 	} else {
@@ -773,10 +773,7 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 		*outlen = s->len;
 		*out = g_string_free(s, FALSE);
 	}
-	log_report(r, rc, st);
-	/* Filter mode keeps the mail whatever the verdict (SPEC §5). */
-	if (r->opt->mode == HD_IN_FILTER)
-		rc = 0;
+	log_report(r, *status, st);
 out:
 	if (entity != NULL)
 		explicit_bzero(entity, elen);
@@ -792,13 +789,14 @@ out:
 
 /*
  * The message in file (NULL: stdin) verified, and with decrypt set
- * decrypted, answered as o->mode says.  Returns the exit status.  A
- * large message's filter-mode result is staged in a file (*outfd, at
- * offset 0; *out is then NULL), not in memory.
+ * decrypted, answered as o->mode says; *status is its status (HD_OK,
+ * HD_BAD, HD_NONE or HD_UNTRUSTED), what check mode exits with.  A large
+ * message's filter-mode result is staged in a file (*outfd, at offset 0;
+ * *out is then NULL), not in memory.
  */
 int
 hd_incoming(const char *dir, const char *file, const struct hd_in *o,
-    char **out, size_t *outlen, int *outfd, struct hd_error *e)
+    char **out, size_t *outlen, int *outfd, int *status, struct hd_error *e)
 {
 	struct hd_state *st;
 	char *in;
@@ -813,7 +811,7 @@ hd_incoming(const char *dir, const char *file, const struct hd_in *o,
 		*outfd = hd_stage_open(NULL, NULL);
 	if ((rc = hd_state_open(&st, dir, 1, e)) == 0) {
 		rc = hd_incoming_buf(st, NULL, in, inlen, o, *outfd, out,
-		    outlen, e);
+		    outlen, status, e);
 		hd_state_close(st);
 	}
 	g_free(in);
@@ -828,23 +826,24 @@ hd_incoming(const char *dir, const char *file, const struct hd_in *o,
 int
 hd_incoming_buf(struct hd_state *st, const char *name, const char *in,
     size_t inlen, const struct hd_in *o, int outfd, char **out,
-    size_t *outlen, struct hd_error *e)
+    size_t *outlen, int *status, struct hd_error *e)
 {
 	return hd_incoming_with(&hd_gpg_crypto, st, name, in, inlen, o, outfd,
-	    out, outlen, e);
+	    out, outlen, status, e);
 }
 
 /* The same with OpenPGP done by ops (the fuzz target's stand-in). */
 int
 hd_incoming_with(const struct hd_crypto *ops, struct hd_state *st,
     const char *name, const char *in, size_t inlen, const struct hd_in *o,
-    int outfd, char **out, size_t *outlen, struct hd_error *e)
+    int outfd, char **out, size_t *outlen, int *status, struct hd_error *e)
 {
 	struct report r;
 	guint i;
 	int rc;
 
 	*out = NULL;
+	*status = HD_NONE;
 	memset(&r, 0, sizeof(r));
 	r.ops = ops;
 	r.st = st;
@@ -852,7 +851,7 @@ hd_incoming_with(const struct hd_crypto *ops, struct hd_state *st,
 	r.name = name;
 	r.outfd = outfd;
 	r.sigs = g_array_new(FALSE, TRUE, sizeof(struct sigrep));
-	rc = run(&r, in, inlen, out, outlen, e);
+	rc = run(&r, in, inlen, out, outlen, status, e);
 	for (i = 0; i < r.sigs->len; i++) {
 		g_free(g_array_index(r.sigs, struct sigrep, i).uid);
 		g_free(g_array_index(r.sigs, struct sigrep, i).reason);

@@ -1,8 +1,10 @@
 /*
- * outgoing.c: an agent's reply signed and/or encrypted (SPEC §4), the
- * common path of hdpgp-sign and hdpgp-encrypt.
+ * outgoing.c: an agent's reply signed and/or encrypted as PGP/MIME
+ * (RFC 3156), the common path of hdpgp-sign and hdpgp-encrypt.
  *
- * Every key is chosen from the state's index before gpg runs; if any is
+ * The signer is -u, else the group's address (-g), else the From; the
+ * recipients are To, Cc and Bcc, -r, and with --self the signer.  Every
+ * key is chosen from the state's index before gpg runs; if any is
  * missing, every problem is reported at once and nothing is written:
  * never plain text instead.
  */
@@ -22,7 +24,8 @@ struct job {
 	char		**from;
 	char		*sender;	/* whose key signs, or --self */
 	char		*msgid;
-	GString		*problems;
+	GString		*problems;	/* one a line */
+	enum hd_cause	 cause;		/* of the problems (add_line) */
 	GString		*to;
 	GString		*keys;
 	GPtrArray	*fprs;		/* recipients' fingerprints */
@@ -30,29 +33,35 @@ struct job {
 	char		**bcc;		/* the Bcc addresses, normalised */
 	struct hd_key	 signer;
 	int		 have_signer;
-	int		 dataerr;	/* a problem of the message itself */
 	int		 outfd;		/* the result goes here, or -1 */
 };
 
 /*
- * Problems are gathered one a line; lines after the first carry the
- * program's name, so that the tool prints them all with one errx(3).
+ * Problems are gathered one a line, for the tool to print each as a
+ * message of its own.  Their cause: a problem of the message itself
+ * (HD_E_DATA) before any other; keys that cannot serve for different
+ * reasons, HD_E_UNAVAILABLE.
  */
 static void
-add_line(struct job *j, const char *line)
+add_line(struct job *j, enum hd_cause cause, const char *line)
 {
 	if (j->problems->len)
-		g_string_append_printf(j->problems, "\n%s: ", getprogname());
+		g_string_append_c(j->problems, '\n');
 	g_string_append(j->problems, line);
+	if (j->cause == HD_E_NONE || cause == HD_E_DATA)
+		j->cause = cause;
+	else if (j->cause != cause && j->cause != HD_E_DATA)
+		j->cause = HD_E_UNAVAILABLE;
 }
 
 static void
-problem(struct job *j, const char *what, const char *why)
+problem(struct job *j, enum hd_cause cause, const char *what,
+    const char *why)
 {
 	char *safe = hd_sanitize(what), *line;
 
 	line = g_strdup_printf("%s: %s", safe, why);
-	add_line(j, line);
+	add_line(j, cause, line);
 	g_free(line);
 	g_free(safe);
 }
@@ -96,21 +105,19 @@ find_sender(struct job *j)
 		return;
 	}
 	if (j->o->group != NULL) {
+		/* Whatever is wrong with the group, it cannot serve. */
 		if (hd_group_address(j->st, j->o->group, &j->sender, &e) != 0)
-			add_line(j, e.text);
+			add_line(j, HD_E_UNAVAILABLE, e.text);
 		return;
 	}
 	if (j->from[0] == NULL || j->from[1] != NULL) {
-		j->dataerr = 1;
-		add_line(j, j->from[0] == NULL ? "message has no From "
-		    "address: name the signer with -u" : "message has "
+		add_line(j, HD_E_DATA, j->from[0] == NULL ? "message has no "
+		    "From address: name the signer with -u" : "message has "
 		    "several From addresses: name the signer with -u");
 		return;
 	}
-	if ((addr = hd_addr_normalize(j->from[0])) == NULL) {
-		j->dataerr = 1;
-		problem(j, j->from[0], "not an email address");
-	}
+	if ((addr = hd_addr_normalize(j->from[0])) == NULL)
+		problem(j, HD_E_DATA, j->from[0], "not an email address");
 	j->sender = addr;
 }
 
@@ -129,23 +136,24 @@ find_fpr(GPtrArray *a, const char *fpr)
 static void
 add_recipient(struct job *j, const char *who)
 {
+	struct hd_error e;
 	struct hd_key k;
-	char *addr, *why;
+	char *addr;
 	GPtrArray *to;
-	int i;
+	int i, rc;
 
 	/* --self may name the signer by fingerprint or key ID (-u). */
 	if (hd_is_fpr(who) || hd_is_keyid(who))
 		addr = g_strdup(who);
 	else if ((addr = hd_addr_normalize(who)) == NULL) {
-		problem(j, who, "not an email address");
+		/* No key can serve what is not an address. */
+		problem(j, HD_E_UNAVAILABLE, who, "not an email address");
 		return;
 	}
 	g_string_append_printf(j->to, "%s%s", j->to->len ? "," : "", addr);
-	if (hd_select(j->st, addr, HD_CAP_ENCRYPT, 0, time(NULL), &k,
-	    &why) != 0) {
-		problem(j, addr, why);
-		g_free(why);
+	if ((rc = hd_select(j->st, addr, HD_CAP_ENCRYPT, 0, time(NULL), &k,
+	    &e)) != 0) {
+		problem(j, rc, addr, e.text);
 		g_free(addr);
 		return;
 	}
@@ -185,20 +193,20 @@ find_bcc(struct job *j)
 static void
 choose_keys(struct job *j)
 {
-	char **rcpt, *why;
+	struct hd_error e;
+	char **rcpt;
 	size_t i;
+	int rc;
 
 	if (j->o->sign || j->o->self)
 		find_sender(j);
 	if (j->o->sign && j->sender != NULL) {
-		if (hd_select(j->st, j->sender, HD_CAP_SIGN, 1, time(NULL),
-		    &j->signer, &why) == 0) {
+		if ((rc = hd_select(j->st, j->sender, HD_CAP_SIGN, 1,
+		    time(NULL), &j->signer, &e)) == 0) {
 			j->have_signer = 1;
 			g_string_append(j->keys, j->signer.fpr);
-		} else {
-			problem(j, j->sender, why);
-			g_free(why);
-		}
+		} else
+			problem(j, rc, j->sender, e.text);
 	}
 	if (j->o->encrypt)
 		find_bcc(j);
@@ -353,7 +361,7 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 	j.from = hd_msg_from(j.msg);
 	j.msgid = hd_msg_id(j.msg);
 	kind = hd_msg_kind(j.msg);
-	/* Running a filter twice never wraps twice (SPEC §4). */
+	/* Running a filter twice never wraps twice: logged as skipped. */
 	if (kind == HD_MSG_ENCRYPTED || (kind == HD_MSG_SIGNED && !o->encrypt)) {
 		if ((rc = hd_put(outfd, in, inlen, out, outlen, e)) != 0)
 			goto out;
@@ -367,8 +375,7 @@ hd_outgoing_buf(struct hd_state *st, const char *in, size_t inlen,
 		rc = hd_error_set(e, HD_E_DATA, "message has no recipients "
 		    "(To, Cc, Bcc or -r)");
 	else if (j.problems->len > 0)
-		rc = hd_error_set(e, j.dataerr ? HD_E_DATA : HD_E_UNAVAILABLE,
-		    "%s", j.problems->str);
+		rc = hd_error_set(e, j.cause, "%s", j.problems->str);
 	else {
 		hd_msg_set_output(j.msg, outfd);
 		rc = run_crypto(&j, out, outlen, e);

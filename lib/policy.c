@@ -1,5 +1,6 @@
 /*
- * policy.c: which key serves an address (SPEC §2), and the group store.
+ * policy.c: which key serves an address, and the reads of the group
+ * store that choosing a key needs.
  *
  * A key is usable for an operation when it is not expired, not revoked,
  * not disabled, and has a (sub)key with that capability that is neither
@@ -9,6 +10,10 @@
  * served its address already, or refused by the administrator, never
  * serves that address.  An address without a key of its own is served by
  * a key whose domain alias is its domain.
+ *
+ * A group is a record "group:NAME" holding
+ * {"address": ..., "sign": bool, "encrypt": bool, "self": bool}; group.c
+ * writes it.
  */
 #include "config.h"
 
@@ -17,22 +22,35 @@
 #include <glib.h>
 
 #include "hdpgp-priv.h"
+#include "json.h"
 
-/* NULL if usable, else why not, for a person to read. */
-static char *
-unusable(const struct hd_key *k, int cap, int secret, time_t now)
+/* The cause, and text into *why, which may be NULL: not wanted. */
+static int
+because(char **why, int cause, char *text)
+{
+	if (why != NULL)
+		*why = text;
+	else
+		g_free(text);
+	return cause;
+}
+
+/* 0 if usable, else the cause, and in *why what it is for a person. */
+static int
+unusable(const struct hd_key *k, int cap, int secret, time_t now, char **why)
 {
 	char date[16];
 	size_t i;
 	int held = 0;
 
 	if (k->revoked)
-		return g_strdup("revoked");
+		return because(why, HD_E_REVOKED, g_strdup("revoked"));
 	if (k->disabled)
-		return g_strdup("disabled");
+		return because(why, HD_E_UNAVAILABLE, g_strdup("disabled"));
 	if (k->expires != 0 && k->expires <= now) {
 		hd_time_date(k->expires, date, sizeof(date));
-		return g_strdup_printf("expired %s", date);
+		return because(why, HD_E_EXPIRED, g_strdup_printf("expired %s",
+		    date));
 	}
 	for (i = 0; i < k->nsub; i++) {
 		const struct hd_subkey *s = &k->sub[i];
@@ -41,12 +59,13 @@ unusable(const struct hd_key *k, int cap, int secret, time_t now)
 		    (s->expires != 0 && s->expires <= now))
 			continue;
 		if (!secret || s->secret)
-			return NULL;
+			return 0;
 		held = 1;	/* capable, but we lack its secret half */
 	}
 	if (held)
-		return g_strdup("public key only");
-	return g_strdup(cap == HD_CAP_SIGN ? "cannot sign" : "cannot encrypt");
+		return because(why, HD_E_NOKEY, g_strdup("public key only"));
+	return because(why, HD_E_UNAVAILABLE, g_strdup(cap == HD_CAP_SIGN ?
+	    "cannot sign" : "cannot encrypt"));
 }
 
 /* Not revoked, expired or disabled: a key that could serve at all. */
@@ -97,7 +116,7 @@ rank(struct hd_state *st, const char *addr, struct hd_keyset *ks, int *held)
 /*
  * The key that serves an address, whatever the operation: the first of
  * its ranked keys that is alive, except the key except (NULL: none).
- * 0 and the fingerprint in fpr[41], or 1.
+ * 0 and the fingerprint in fpr[41], or HD_E_NOKEY: none serves it.
  */
 int
 hd_addr_server(struct hd_state *st, const char *addr, const char *except,
@@ -106,7 +125,7 @@ hd_addr_server(struct hd_state *st, const char *addr, const char *except,
 	struct hd_keyset ks = { 0 };
 	char *rkey;
 	size_t i;
-	int held, rc = 1;
+	int held, rc = HD_E_NOKEY;
 
 	*fpr = '\0';
 	rkey = g_strdup_printf("addr:%s", addr);
@@ -154,49 +173,50 @@ candidates(struct hd_state *st, const char *query, struct hd_keyset *ks,
 
 /*
  * The key for query (an address, fingerprint or key ID) usable for cap,
- * with its secret half when secret is set.  0 and the key in *out, or 1
- * and in *reason why there is none.
+ * with its secret half when secret is set.  0 and the key in *out, or
+ * the cause: HD_E_NOKEY (none, or no secret half), HD_E_EXPIRED,
+ * HD_E_REVOKED, HD_E_UNAVAILABLE (disabled, held back, not capable),
+ * with the reason in e.  On failure *out holds nothing to free, and its
+ * expires is when the key the reason speaks of expired (HD_E_EXPIRED).
  */
 int
 hd_select(struct hd_state *st, const char *query, int cap, int secret,
-    time_t now, struct hd_key *out, char **reason)
+    time_t now, struct hd_key *out, struct hd_error *e)
 {
 	struct hd_keyset ks;
 	const char *kind = secret ? "secret" : "public";
-	char *why = NULL, *newest_why = NULL;
+	char *why;
 	size_t i, best = (size_t)-1, newest = 0;
-	int held;
+	int held, rc;
 
-	*reason = NULL;
+	memset(out, 0, sizeof(*out));
 	candidates(st, query, &ks, &held);
 	if (ks.n == 0) {
-		*reason = held ? g_strdup_printf("no %s key (its key is held "
-		    "back by a conflict: see hdpgp-key check)", kind) :
-		    g_strdup_printf("no %s key", kind);
 		hd_keyset_free(&ks);
-		return 1;
+		if (held)
+			return hd_error_set(e, HD_E_UNAVAILABLE, "no %s key "
+			    "(its key is held back by a conflict: see "
+			    "hdpgp-key check)", kind);
+		return hd_error_set(e, HD_E_NOKEY, "no %s key", kind);
 	}
 	/* Ranked keys: the first usable one; else say why the newest fails. */
 	for (i = 0; i < ks.n; i++) {
 		if (ks.key[i].created > ks.key[newest].created)
 			newest = i;
-		if ((why = unusable(&ks.key[i], cap, secret, now)) != NULL) {
-			g_free(why);
-			continue;
-		}
-		if (best == (size_t)-1)
+		if (best == (size_t)-1 &&
+		    unusable(&ks.key[i], cap, secret, now, NULL) == 0)
 			best = i;
 	}
 	if (best == (size_t)-1) {
-		newest_why = unusable(&ks.key[newest], cap, secret, now);
-		if (strcmp(newest_why, "public key only") == 0)
-			*reason = g_strdup("no secret key");
+		rc = unusable(&ks.key[newest], cap, secret, now, &why);
+		if (rc == HD_E_NOKEY)
+			hd_error_set(e, rc, "no secret key");
 		else
-			*reason = g_strdup_printf("no usable %s key (%s)", kind,
-			    newest_why);
-		g_free(newest_why);
+			hd_error_set(e, rc, "no usable %s key (%s)", kind, why);
+		out->expires = ks.key[newest].expires;
+		g_free(why);
 		hd_keyset_free(&ks);
-		return 1;
+		return rc;
 	}
 	*out = ks.key[best];
 	memset(&ks.key[best], 0, sizeof(ks.key[best]));
@@ -204,7 +224,117 @@ hd_select(struct hd_state *st, const char *query, int cap, int secret,
 	return 0;
 }
 
-/* The sending address of a group, for -g (see group.c). */
+/* A stored switch: absent, dflt; not a boolean, -1. */
+static int
+bool_member(JsonObject *o, const char *name, int dflt)
+{
+	JsonNode *n;
+
+	if ((n = json_object_get_member(o, name)) == NULL)
+		return dflt;
+	if (JSON_NODE_HOLDS_VALUE(n) &&
+	    json_node_get_value_type(n) == G_TYPE_BOOLEAN)
+		return json_node_get_boolean(n);
+	return -1;
+}
+
+/*
+ * The group record o as *g: 0, or HD_E_CONFIG when a member is of the
+ * wrong type (a record hdpgp did not write).  A member left out takes
+ * its default.
+ */
+static int
+group_from(const char *name, JsonObject *o, struct hd_group *g)
+{
+	JsonNode *a = json_object_get_member(o, "address");
+	int sign, encrypt, self;
+
+	sign = bool_member(o, "sign", 1);
+	encrypt = bool_member(o, "encrypt", 1);
+	self = bool_member(o, "self", 0);
+	if (sign == -1 || encrypt == -1 || self == -1 || (a != NULL &&
+	    !JSON_NODE_HOLDS_NULL(a) && (!JSON_NODE_HOLDS_VALUE(a) ||
+	    json_node_get_value_type(a) != G_TYPE_STRING)))
+		return HD_E_CONFIG;
+	memset(g, 0, sizeof(*g));
+	g->name = g_strdup(name);
+	if (a != NULL && !JSON_NODE_HOLDS_NULL(a))
+		g->address = g_strdup(json_node_get_string(a));
+	g->sign = sign;
+	g->encrypt = encrypt;
+	g->self = self;
+	return 0;
+}
+
+/* The group name in *g, which is empty on failure. */
+int
+hd_group_get(struct hd_state *st, const char *name, struct hd_group *g,
+    struct hd_error *e)
+{
+	JsonParser *p;
+	JsonObject *o;
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	rc = hd_json_record(st, "group", name, &p, &o);
+	if (p == NULL)
+		return hd_error_set(e, HD_E_UNAVAILABLE, "group %s: no such "
+		    "group", name);
+	if (rc == 0)
+		rc = group_from(name, o, g);
+	g_object_unref(p);
+	if (rc != 0)
+		return hd_error_set(e, HD_E_CONFIG, "group %s: damaged record",
+		    name);
+	return 0;
+}
+
+void
+hd_group_free(struct hd_group *g)
+{
+	g_free(g->name);
+	g_free(g->address);
+	memset(g, 0, sizeof(*g));
+}
+
+/* hd_state_each's callback: a record that is not a group's is passed over. */
+static int
+all_cb(const char *rkey, const char *val, size_t len, void *arg)
+{
+	GArray *groups = arg;
+	JsonParser *p = json_parser_new();
+	struct hd_group g;
+
+	if (json_parser_load_from_data(p, val, len, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)) &&
+	    group_from(rkey + strlen("group:"),
+	    json_node_get_object(json_parser_get_root(p)), &g) == 0)
+		g_array_append_val(groups, g);
+	g_object_unref(p);
+	return 0;
+}
+
+static int
+group_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct hd_group *)x)->name,
+	    ((const struct hd_group *)y)->name);
+}
+
+/* Every group, by name; free each with hd_group_free, then the array. */
+int
+hd_group_all(struct hd_state *st, struct hd_group **out, size_t *n)
+{
+	GArray *groups = g_array_new(FALSE, TRUE, sizeof(struct hd_group));
+
+	hd_state_each(st, "group:", all_cb, groups);
+	g_array_sort(groups, group_cmp);
+	*n = groups->len;
+	*out = (struct hd_group *)(void *)g_array_free(groups, FALSE);
+	return 0;
+}
+
+/* The sending address of a group, for -g. */
 int
 hd_group_address(struct hd_state *st, const char *group, char **addr,
     struct hd_error *e)
