@@ -1,8 +1,9 @@
 /*
  * key-record.c: struct hd_key, as the index stores it (the record
  * key:<FPR>, JSON with times as numbers) and as the tools show it (JSON
- * with ISO 8601 times, status and key IDs added).  keyring.c builds the
- * struct from gpg's keys, and frees it.
+ * with ISO 8601 times, status and key IDs added), and what a key says of
+ * itself (status, addresses, a list filter's match) without the store.
+ * keyring.c builds the struct from gpg's keys, and frees it.
  */
 #include "config.h"
 
@@ -70,6 +71,31 @@ hd_key_status(const struct hd_key *k, time_t now)
 	if (k->expires != 0 && k->expires - now < HD_EXPIRING_DAYS * 86400)
 		return "expiring-soon";
 	return "valid";
+}
+
+/* The list filter: unlike key selection, a substring of a user ID will do. */
+int
+hd_key_matches(const struct hd_key *k, const char *pattern)
+{
+	size_t i;
+	char *p, *h;
+	int m = 0;
+
+	if (pattern == NULL)
+		return 1;
+	p = g_utf8_casefold(pattern, -1);
+	h = g_utf8_casefold(k->fpr, -1);
+	m = strstr(h, p) != NULL;
+	g_free(h);
+	for (i = 0; i < k->nuid && !m; i++) {
+		h = g_utf8_casefold(k->uid[i].uid, -1);
+		m = strstr(h, p) != NULL;
+		g_free(h);
+	}
+	if (!m && k->alias != NULL)
+		m = g_ascii_strcasecmp(k->alias, pattern) == 0;
+	g_free(p);
+	return m;
 }
 
 /*

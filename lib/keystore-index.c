@@ -721,31 +721,6 @@ hd_key_all(struct hd_state *st, struct hd_keyset *ks, struct hd_error *e)
 	return rc;
 }
 
-/* The list filter: unlike key selection, a substring of a user ID will do. */
-int
-hd_key_matches(const struct hd_key *k, const char *pattern)
-{
-	size_t i;
-	char *p, *h;
-	int m = 0;
-
-	if (pattern == NULL)
-		return 1;
-	p = g_utf8_casefold(pattern, -1);
-	h = g_utf8_casefold(k->fpr, -1);
-	m = strstr(h, p) != NULL;
-	g_free(h);
-	for (i = 0; i < k->nuid && !m; i++) {
-		h = g_utf8_casefold(k->uid[i].uid, -1);
-		m = strstr(h, p) != NULL;
-		g_free(h);
-	}
-	if (!m && k->alias != NULL)
-		m = g_ascii_strcasecmp(k->alias, pattern) == 0;
-	g_free(p);
-	return m;
-}
-
 /* The stored passphrase of fpr: 0 and *pass, 1 none, -1 unreadable. */
 int
 hd_key_passphrase(struct hd_state *st, const char *fpr, char **pass)
