@@ -1,7 +1,7 @@
 /*
  * fuzz-mime.c: the MIME code that faces mail (lib/mime.c), under
- * libFuzzer or a replay of saved inputs (SECURITY.md: "the parsers that
- * face mail are fuzzed").
+ * libFuzzer or a replay of saved inputs: bounded work on hostile input,
+ * no crash (doc/DESIGN, attack class #22).
  *
  * One input is one incoming message.  It goes the way hdpgp-verify and
  * hdpgp-decrypt take it, short of gpg: parse; find what is signed or
