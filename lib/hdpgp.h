@@ -14,7 +14,8 @@
 #include <sysexits.h>
 #include <time.h>
 
-/* Exit statuses shared by every tool (SPEC §2); the rest are sysexits(3). */
+/* Exit statuses shared by every tool (doc/DESIGN, Exit statuses); the rest
+ * are sysexits(3). */
 #define HD_OK		0
 #define HD_BAD		1	/* bad signature, decryption failed */
 #define HD_NONE		2	/* not signed, not encrypted */
