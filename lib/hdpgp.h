@@ -1,10 +1,25 @@
 /*
- * hdpgp.h: the one header the tools include.
+ * hdpgp.h: the one header the tools include (lib/hdpgp-priv.h is the
+ * library's own).
  *
- * The library never exits and never writes to stdout: every call that can
- * fail returns a status from the table below and leaves a one-line text in a
- * struct hd_error, which the tool prints once.  Strings the library returns
- * are allocated with malloc(3) and freed by the caller with free(3).
+ * The library never prints and never exits: every call that can fail
+ * returns 0 or the cause it leaves in a struct hd_error, whose text the
+ * tool prints once, with the exit status hd_exit_status gives.  Strings
+ * the library returns are allocated with malloc(3) and freed by the
+ * caller with free(3).
+ *
+ * The layers, lowest first; a file calls only the layers below its own
+ * and the files of its own line (tests/layers.py checks it):
+ *	util	 util.c: errors, strings, addresses, times, passphrase input
+ *	state	 state.c, log.c, json.c: state.tdb, the log, JSON records
+ *	gpg	 keyring*.c, packet.c: OpenPGP through gpgme, packets read
+ *	mime	 mime*.c: MIME through gmime
+ *	http	 http.c: HTTPS through libcurl
+ *	keys	 keystore*.c, key-record.c, origin.c, wkd*.c: the key index
+ *	policy	 policy.c: which key serves an address, the group records
+ *	flows	 incoming.c, outgoing.c, group.c (none calls another)
+ *	runs	 apply.c, batch.c: decide-and-apply, many files
+ *	tools	 bin/: options, passphrase sources, printing, exit statuses
  */
 #ifndef HDPGP_H
 #define HDPGP_H
@@ -14,8 +29,10 @@
 #include <sysexits.h>
 #include <time.h>
 
-/* Exit statuses shared by every tool (doc/DESIGN, Exit statuses); the rest
- * are sysexits(3). */
+/*
+ * Exit statuses shared by every tool (doc/DESIGN, Exit statuses); the
+ * rest are sysexits(3).
+ */
 #define HD_OK		0
 #define HD_BAD		1	/* bad signature, decryption failed */
 #define HD_NONE		2	/* not signed, not encrypted */
@@ -29,17 +46,17 @@
  */
 enum hd_cause {
 	HD_E_NONE = 0,
-	HD_E_BAD = 1,		/* a signature or a decryption failed */
-	HD_E_NOTHING = 2,	/* nothing signed or encrypted, nothing found */
-	HD_E_USAGE = 64,	/* an argument that cannot be right */
-	HD_E_DATA = 65,		/* input that is not what it should be */
-	HD_E_NOINPUT = 66,	/* a named file or key is not there */
-	HD_E_UNAVAILABLE = 69,	/* a key or service that cannot serve */
-	HD_E_SOFTWARE = 70,	/* gpg did not do what it said it did */
-	HD_E_IO = 74,		/* reading or writing failed */
-	HD_E_TEMP = 75,		/* try again: memory, a lock, the network */
-	HD_E_CONFIG = 78,	/* the state directory or a record is damaged */
-	HD_E_NOKEY = 100,	/* no key for an address or a query */
+	HD_E_BAD,		/* a signature or a decryption failed */
+	HD_E_NOTHING,		/* nothing signed or encrypted, nothing found */
+	HD_E_USAGE,		/* an argument that cannot be right */
+	HD_E_DATA,		/* input that is not what it should be */
+	HD_E_NOINPUT,		/* a named file is not there */
+	HD_E_UNAVAILABLE,	/* a key or service that cannot serve */
+	HD_E_SOFTWARE,		/* gpg did not do what it said it did */
+	HD_E_IO,		/* reading or writing failed */
+	HD_E_TEMP,		/* try again: memory, a lock, the network */
+	HD_E_CONFIG,		/* the state directory or a record is damaged */
+	HD_E_NOKEY,		/* no key for an address or a query */
 	HD_E_EXPIRED,		/* the key has expired */
 	HD_E_REVOKED,		/* the key is revoked */
 	HD_E_PASS_REQUIRED,	/* a secret key needs a passphrase, none given */

@@ -146,8 +146,7 @@ hd_exit_status(int cause)
 	case HD_E_CONFIG:
 		return EX_CONFIG;
 	default:
-		/* A verdict's status (0-3) passes through. */
-		return cause;
+		return EX_SOFTWARE;
 	}
 }
 
