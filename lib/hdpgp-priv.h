@@ -241,7 +241,10 @@ char	*hd_zb32(const unsigned char *, size_t);
 char	*hd_wkd_hash(const char *);
 char	*hd_wkd_url(const char *, int);
 
-/* mime.c: MIME parsing and writing, through gmime */
+/*
+ * The MIME family (mime*.c) does every MIME parse and write, through
+ * gmime.  mime.c: the parsed message and what it says of itself.
+ */
 struct hd_msg;
 
 #define HD_MSG_PLAIN		0
@@ -251,21 +254,27 @@ struct hd_msg;
 int	 hd_msg_parse(const char *, size_t, struct hd_msg **,
 	    struct hd_error *);
 void	 hd_msg_free(struct hd_msg *);
+void	 hd_msg_set_output(struct hd_msg *, int);
 int	 hd_msg_kind(const struct hd_msg *);
 const char *hd_msg_ambiguous(const struct hd_msg *);
 char	**hd_msg_from(const struct hd_msg *);
 char	**hd_msg_recipients(const struct hd_msg *);
 char	**hd_msg_bcc(const struct hd_msg *);
 char	*hd_msg_id(const struct hd_msg *);
+char	*hd_msg_sender(const struct hd_msg *);
+
+/* mime-check.c: what mainstream parsers would read alike */
+char	*hd_addr_single(const char *);
+
+/* mime-compose.c: outgoing PGP/MIME */
 int	 hd_msg_body(struct hd_msg *, int, char **, size_t *,
 	    struct hd_error *);
-void	 hd_msg_set_output(struct hd_msg *, int);
 int	 hd_msg_signed(struct hd_msg *, char *, size_t, const char *,
 	    size_t, const char *, char **, size_t *, struct hd_error *);
 int	 hd_msg_encrypted(struct hd_msg *, char *, size_t, int, char **,
 	    size_t *, struct hd_error *);
 
-/* A signed or encrypted entity found in an incoming message. */
+/* mime-find.c: a signed or encrypted entity found in an incoming message */
 #define HD_FOUND_SIGNED		1	/* multipart/signed */
 #define HD_FOUND_ENCRYPTED	2	/* multipart/encrypted */
 #define HD_FOUND_CLEARSIGNED	3	/* inline, in a text part */
@@ -288,8 +297,8 @@ struct hd_found {
 
 int	 hd_msg_find(const struct hd_msg *, struct hd_found ***, size_t *);
 void	 hd_found_free(struct hd_found **, size_t);
-char	*hd_msg_sender(const struct hd_msg *);
-char	*hd_addr_single(const char *);
+
+/* mime-rewrite.c: incoming mail written back with verdicts, plaintext */
 int	 hd_msg_rewrite(const struct hd_msg *, const char *const *,
 	    const char *const *, const char *const *, const char *, size_t,
 	    char **, size_t *);
