@@ -2,7 +2,7 @@
 # hdpgp-decrypt: incoming PGP/MIME and inline PGP mail decrypted, failing
 # closed.  The vectors are made here: by stock gpg (in its own home, as the
 # customer's mail client), by hand, and by hdpgp-encrypt for round trips.
-# SECURITY.md classes 16-23 are named by their numbers.
+# Attack classes 16-23 of doc/DESIGN are named by their numbers.
 
 bats_require_minimum_version 1.5.0
 load helpers

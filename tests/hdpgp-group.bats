@@ -204,7 +204,8 @@ support address=alice@example.com sign=on encrypt=off self=off"
 }
 
 @test "group: a refused command writes nothing, not even the state directory" {
-	# SPEC 2: the state directory is created on first write
+	# the state directory is created on first write (doc/DESIGN, "The
+	# state directory")
 	run -64 hdpgp-group set
 	run -64 hdpgp-group set 'bad name'
 	run -64 hdpgp-group set sales --sign maybe

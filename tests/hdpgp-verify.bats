@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # hdpgp-verify: incoming mail with the verdict on its signatures.  The
 # vectors are made here, by stock gpg (wrapped in MIME by hand) and by
-# hdpgp-sign; SECURITY.md's classes are named "#N" in the test names.
+# hdpgp-sign; the attack classes of doc/DESIGN are named "#N" in the test
+# names.
 
 bats_require_minimum_version 1.5.0
 load helpers
