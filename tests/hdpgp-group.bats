@@ -30,37 +30,35 @@ drafts() {
 	sed 's/^To: .*/To: Nokey Customer <nokey@example.org>/' "$HD/msg" >"$HD/nokey"
 }
 
-# Part 2 of the multipart/encrypted $1, decrypted by stock gpg with bob's key
-# to $HD/dec; stock gpg's status lines in $output.
-decrypt() {
-	rm -f "$HD/enc.asc" "$HD/dec"
-	run -0 mimecheck encrypted "$1" "$HD/enc.asc"
-	run -0 --separate-stderr sgpg --passphrase-file "$HD/bob.pass" --status-fd 1 \
-	    --decrypt -o "$HD/dec" "$HD/enc.asc"
-}
+# (decrypt, in helpers.bash: part 2 of a multipart/encrypted, decrypted by
+# stock gpg with bob's key to $HD/dec.)
 
 # $2 is $1 signed by alice (RFC 3156 multipart/signed, good for stock gpg).
 is_signed() {
-	rm -rf "$HD/v"
-	run -0 mimecheck signed "$2" "$HD/v"
+	local r=$HD/mc
+	rm -rf "$HD/v" "$r"
+	run -0 mimecheck multi "$r" micalg=signed "$2" "$HD/v" \
+	    + hout=headers "$2" + hin=headers "$1" \
+	    + lout=leaves "$HD/v/part1" + lin=leaves "$1"
 	run -0 sgpg --status-fd 1 --verify "$HD/v/sig.asc" "$HD/v/part1.crlf"
 	assert_line --regexp "^\[GNUPG:\] VALIDSIG $ALICE_FPR "
-	assert_equal "$(mimecheck headers "$2")" "$(mimecheck headers "$1")"
-	assert_equal "$(mimecheck leaves "$HD/v/part1")" "$(mimecheck leaves "$1")"
+	assert_equal "$(<"$r/hout")" "$(<"$r/hin")"
+	assert_equal "$(<"$r/lout")" "$(<"$r/lin")"
 }
 
 # $2 is $1 encrypted to bob, signed by alice in the same pass when $3 is
 # "signed", not signed at all when it is "unsigned".
 is_encrypted() {
-	decrypt "$2"
+	local r=$HD/mc
+	decrypt "$2" + hout=headers "$2" + hin=headers "$1" + lin=leaves "$1"
 	if [ "$3" = signed ]; then
 		assert_line --regexp "^\[GNUPG:\] GOODSIG ${ALICE_FPR: -16} "
 		assert_line --regexp "^\[GNUPG:\] VALIDSIG $ALICE_FPR "
 	else
 		refute_line --partial "SIG "
 	fi
-	assert_equal "$(mimecheck headers "$2")" "$(mimecheck headers "$1")"
-	assert_equal "$(mimecheck leaves "$HD/dec")" "$(mimecheck leaves "$1")"
+	assert_equal "$(<"$r/hout")" "$(<"$r/hin")"
+	assert_equal "$(mimecheck leaves "$HD/dec")" "$(<"$r/lin")"
 }
 
 # The newest log record of the action $1, as JSON.

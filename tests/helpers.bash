@@ -104,24 +104,28 @@ sig_micalg() {
 # the signature, the outer headers and the content of IN unchanged.
 # Leaves part 1 in $HD/v.
 check_signed() {
-	local in=$1 out=$2 fpr=${3:-$ALICE_FPR} micalg
-	rm -rf "$HD/v"
-	run -0 --separate-stderr mimecheck signed "$out" "$HD/v"
-	micalg=$output
+	local in=$1 out=$2 fpr=${3:-$ALICE_FPR} r=$HD/mc
+	rm -rf "$HD/v" "$r"
+	run -0 --separate-stderr mimecheck multi "$r" micalg=signed "$out" "$HD/v" \
+	    + hout=headers "$out" + hin=headers "$in" \
+	    + version=header "$out" MIME-Version \
+	    + lout=leaves "$HD/v/part1" + lin=leaves "$in"
 	run -0 sgpg --status-fd 1 --verify "$HD/v/sig.asc" "$HD/v/part1.crlf"
 	assert_output --regexp "VALIDSIG $fpr "
-	assert_equal "$micalg" "$(sig_micalg "$HD/v/sig.asc")"
-	assert_equal "$(mimecheck headers "$out")" "$(mimecheck headers "$in")"
-	run -0 mimecheck header "$out" MIME-Version
-	assert_output "1.0"
-	assert_equal "$(mimecheck leaves "$HD/v/part1")" "$(mimecheck leaves "$in")"
+	assert_equal "$(<"$r/micalg")" "$(sig_micalg "$HD/v/sig.asc")"
+	assert_equal "$(<"$r/hout")" "$(<"$r/hin")"
+	assert_equal "$(<"$r/version")" "1.0"
+	assert_equal "$(<"$r/lout")" "$(<"$r/lin")"
 }
 
 # Part 2 of the multipart/encrypted OUT, decrypted by stock gpg to
-# $HD/dec; stock gpg's status lines in $output.
+# $HD/dec; stock gpg's status lines in $output.  decrypt OUT + LABEL=...:
+# more commands for the same mimecheck multi, their output in $HD/mc.
 decrypt() {
-	rm -f "$HD/enc.asc" "$HD/dec"
-	run -0 mimecheck encrypted "$1" "$HD/enc.asc"
+	local out=$1
+	shift
+	rm -rf "$HD/enc.asc" "$HD/dec" "$HD/mc"
+	run -0 mimecheck multi "$HD/mc" enc=encrypted "$out" "$HD/enc.asc" "$@"
 	run -0 --separate-stderr sgpg --passphrase-file "$HD/bob.pass" --status-fd 1 \
 	    --decrypt -o "$HD/dec" "$HD/enc.asc"
 }
