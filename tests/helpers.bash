@@ -12,6 +12,19 @@ CORPUS=$HDPGP_SRCDIR/../shared/corpus/rt
 # shellcheck source=keys/keys.env
 . "$KEYS/keys.env"
 
+# Python, as python3 on PATH finds it, asked once per file (exported from
+# the file's own run to its tests): a version manager's shim such as
+# pyenv's costs several times the interpreter's own start on every call.
+if [ -z "${HD_PYTHON:-}" ]; then
+	HD_PYTHON=$(command python3 -c 'import sys; print(sys.executable)' 2>/dev/null) ||
+	    HD_PYTHON=python3
+	[ -n "$HD_PYTHON" ] || HD_PYTHON=python3
+	export HD_PYTHON
+fi
+python3() {
+	"$HD_PYTHON" "$@"
+}
+
 hd_setup() {
 	export LC_ALL=C TZ=UTC
 	unset DISPLAY GPG_TTY GNUPGHOME XDG_STATE_HOME
