@@ -308,10 +308,10 @@ requests() {
 	fgpg --default-key "$ERIN" --quick-sign-key "$DAVE" 2>/dev/null
 	fgpg --export "$DAVE" >"$f"
 	gpgconf --homedir "$F/gpg" --kill gpg-agent
-	run -0 sh -c "gpg --list-packets '$f' | grep -c 'sigclass 0x1[0-3]'"
+	run -0 sh -c "gpg --homedir '$EXT' --list-packets '$f' | grep -c 'sigclass 0x1[0-3]'"
 	[ "$output" -ge 3 ]
 	run -0 hdpgp-key "${NET[@]}" locate dave@example.org
-	hdpgp-key export "$DAVE" | gpg --list-packets >"$HD/packets"
+	hdpgp-key export "$DAVE" | gpg --homedir "$EXT" --list-packets >"$HD/packets"
 	run -0 grep -c "sigclass 0x13" "$HD/packets"
 	assert_output 1
 	run -1 grep -E "sigclass 0x1[012]|elsewhere" "$HD/packets"
@@ -329,7 +329,7 @@ requests() {
 	python3 "$HDPGP_SRCDIR/tests/pgpcraft.py" flood "$F/dave.gpg" 1500 >"$f"
 	[ "$(stat -c %s "$f")" -lt $((256 << 10)) ]
 	run -0 hdpgp-key "${NET[@]}" locate dave@example.org
-	hdpgp-key export "$DAVE" | gpg --list-packets >"$HD/packets"
+	hdpgp-key export "$DAVE" | gpg --homedir "$EXT" --list-packets >"$HD/packets"
 	run -0 grep -c "^:signature packet" "$HD/packets"
 	# the user ID's self-signature and the subkey binding
 	assert_output 2
@@ -473,9 +473,9 @@ $HD/pub/.well-known/openpgpkey/example.org/hu/$("$WKS" --print-wkd-hash support@
 	assert_equal "$(cd "$HD/pub/.well-known/openpgpkey" && find . -type f | sort)" \
 	    "$(cd "$HD/wks" && find . -type f | sort)"
 	for f in $(cd "$HD/wks" && find . -path '*/hu/*' -type f); do
-		run -0 gpg --with-colons --show-keys "$HD/pub/.well-known/openpgpkey/$f"
+		run -0 gpg --homedir "$EXT" --with-colons --show-keys "$HD/pub/.well-known/openpgpkey/$f"
 		local ours=$output
-		run -0 gpg --with-colons --show-keys "$HD/wks/$f"
+		run -0 gpg --homedir "$EXT" --with-colons --show-keys "$HD/wks/$f"
 		assert_equal "$(grep -E '^(fpr|uid)' <<<"$ours" | cut -d: -f1,10)" \
 		    "$(grep -E '^(fpr|uid)' <<<"$output" | cut -d: -f1,10)"
 		assert_equal "$(grep -c '^uid' <<<"$ours")" 1
