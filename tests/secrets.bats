@@ -473,11 +473,12 @@ fill_fs() {
 
 # A reply to N customers, none of whom has a key.
 many() {
-	local n=$1 i
+	local n=$1 i sep=
 	{
 		printf 'From: Alice Helpdesk <alice@example.com>\nTo: '
 		for ((i = 1; i <= n; i++)); do
-			printf '%scustomer-%05d@example.net' "$([ $i -gt 1 ] && printf ',\n ')" "$i"
+			printf '%scustomer-%05d@example.net' "$sep" "$i"
+			sep=$',\n '
 		done
 		printf '\nSubject: to many\nMessage-ID: <many@example.com>\n\nHello\n'
 	} >"$HD/many"
