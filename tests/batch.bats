@@ -5,12 +5,28 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	hd_setup
+# alice's secret key and bob's public key in the store, bob's secret key
+# and alice's public key with stock gpg: imported once for the file
+# (helpers.bash: fixtures).
+import_keys() {
 	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
 	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
 	sgpg --passphrase-file "$HD/bob.pass" --import "$KEYS/bob.sec.asc" 2>/dev/null
 	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
+}
+
+setup_file() {
+	hd_file_setup
+	hd_fixture keys import_keys
+}
+
+teardown_file() {
+	hd_file_teardown
+}
+
+setup() {
+	hd_setup
+	hd_restore keys
 	mkdir "$HD/in" "$HD/out"
 	local k
 	for k in plain utf8 qp mixed; do

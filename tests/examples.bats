@@ -4,8 +4,28 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+# alice's secret key and bob's public key in the store; the outside party
+# holds bob's secret key and alice's public key.  Imported once for the
+# file (helpers.bash: fixtures).
+import_keys() {
+	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
+	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
+	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
+	sgpg --import "$KEYS/bob.sec.asc" 2>/dev/null
+}
+
+setup_file() {
+	hd_file_setup
+	hd_fixture keys import_keys
+}
+
+teardown_file() {
+	hd_file_teardown
+}
+
 setup() {
 	hd_setup
+	hd_restore keys
 	export TMPDIR=$HD/tmp
 	mkdir "$TMPDIR"
 	# A fake sendmail: the message to $HD/sent, one argument a line to
@@ -17,12 +37,6 @@ setup() {
 	EOF
 	chmod +x "$HD/sendmail"
 	export SENDMAIL="$HD/sendmail -t -oi"
-	# alice's secret key and bob's public key in the store; the outside
-	# party holds bob's secret key and alice's public key.
-	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
-	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
-	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
-	sgpg --import "$KEYS/bob.sec.asc" 2>/dev/null
 }
 
 teardown() {

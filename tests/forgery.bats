@@ -9,6 +9,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 load vectors
 
+setup_file() { fv_setup_file; }
+teardown_file() { hd_file_teardown; }
 setup() { fv_setup; }
 teardown() { fv_teardown; }
 

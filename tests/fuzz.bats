@@ -22,7 +22,7 @@ teardown() {
 	[ "${output#replay: }" != "0 inputs" ]
 }
 
-@test "fuzz: hostile shapes of SECURITY.md #22 through the same path" {
+@test "fuzz: hostile shapes of attack class #22 (doc/DESIGN) through the same path" {
 	local f=$HD/h
 	# 1,000 nested multiparts, a 1 MB header line, a missing final
 	# boundary, NUL bytes and bare CRs

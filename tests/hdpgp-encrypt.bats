@@ -6,22 +6,35 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+# The store holds alice's secret key (the helpdesk) and bob's public key
+# (the customer); the outside party holds bob's secret key and alice's
+# public key.  Imported once for the file (helpers.bash: fixtures).
+import_keys() {
+	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
+	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
+	sgpg --passphrase-file "$HD/bob.pass" --import "$KEYS/bob.sec.asc" 2>/dev/null
+	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
+}
+
+keys_in() {
+	hd_restore keys
+}
+
+setup_file() {
+	hd_file_setup
+	hd_fixture keys import_keys
+}
+
+teardown_file() {
+	hd_file_teardown
+}
+
 setup() {
 	hd_setup
 }
 
 teardown() {
 	hd_teardown
-}
-
-# The store holds alice's secret key (the helpdesk) and bob's public key
-# (the customer); the outside party holds bob's secret key and alice's
-# public key.
-keys_in() {
-	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
-	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
-	sgpg --passphrase-file "$HD/bob.pass" --import "$KEYS/bob.sec.asc" 2>/dev/null
-	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
 }
 
 @test "encrypt: a plain message without MIME headers" {

@@ -5,22 +5,35 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+# The store holds alice's secret key (the helpdesk) and bob's public key
+# (the customer); the outside party holds bob's secret key and alice's
+# public key.  Imported once for the file (helpers.bash: fixtures).
+import_keys() {
+	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
+	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
+	sgpg --passphrase-file "$HD/bob.pass" --import "$KEYS/bob.sec.asc" 2>/dev/null
+	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
+}
+
+keys_in() {
+	hd_restore keys
+}
+
+setup_file() {
+	hd_file_setup
+	hd_fixture keys import_keys
+}
+
+teardown_file() {
+	hd_file_teardown
+}
+
 setup() {
 	hd_setup
 }
 
 teardown() {
 	hd_teardown
-}
-
-# The store holds alice's secret key (the helpdesk) and bob's public key
-# (the customer); the outside party holds bob's secret key and alice's
-# public key.
-keys_in() {
-	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
-	hdpgp-key import "$KEYS/bob.pub.asc" >/dev/null
-	sgpg --passphrase-file "$HD/bob.pass" --import "$KEYS/bob.sec.asc" 2>/dev/null
-	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
 }
 
 # A draft from alice to bob ($HD/msg), and one to a customer without a key
@@ -30,37 +43,35 @@ drafts() {
 	sed 's/^To: .*/To: Nokey Customer <nokey@example.org>/' "$HD/msg" >"$HD/nokey"
 }
 
-# Part 2 of the multipart/encrypted $1, decrypted by stock gpg with bob's key
-# to $HD/dec; stock gpg's status lines in $output.
-decrypt() {
-	rm -f "$HD/enc.asc" "$HD/dec"
-	run -0 mimecheck encrypted "$1" "$HD/enc.asc"
-	run -0 --separate-stderr sgpg --passphrase-file "$HD/bob.pass" --status-fd 1 \
-	    --decrypt -o "$HD/dec" "$HD/enc.asc"
-}
+# (decrypt, in helpers.bash: part 2 of a multipart/encrypted, decrypted by
+# stock gpg with bob's key to $HD/dec.)
 
 # $2 is $1 signed by alice (RFC 3156 multipart/signed, good for stock gpg).
 is_signed() {
-	rm -rf "$HD/v"
-	run -0 mimecheck signed "$2" "$HD/v"
+	local r=$HD/mc
+	rm -rf "$HD/v" "$r"
+	run -0 mimecheck multi "$r" micalg=signed "$2" "$HD/v" \
+	    + hout=headers "$2" + hin=headers "$1" \
+	    + lout=leaves "$HD/v/part1" + lin=leaves "$1"
 	run -0 sgpg --status-fd 1 --verify "$HD/v/sig.asc" "$HD/v/part1.crlf"
 	assert_line --regexp "^\[GNUPG:\] VALIDSIG $ALICE_FPR "
-	assert_equal "$(mimecheck headers "$2")" "$(mimecheck headers "$1")"
-	assert_equal "$(mimecheck leaves "$HD/v/part1")" "$(mimecheck leaves "$1")"
+	assert_equal "$(<"$r/hout")" "$(<"$r/hin")"
+	assert_equal "$(<"$r/lout")" "$(<"$r/lin")"
 }
 
 # $2 is $1 encrypted to bob, signed by alice in the same pass when $3 is
 # "signed", not signed at all when it is "unsigned".
 is_encrypted() {
-	decrypt "$2"
+	local r=$HD/mc
+	decrypt "$2" + hout=headers "$2" + hin=headers "$1" + lin=leaves "$1"
 	if [ "$3" = signed ]; then
 		assert_line --regexp "^\[GNUPG:\] GOODSIG ${ALICE_FPR: -16} "
 		assert_line --regexp "^\[GNUPG:\] VALIDSIG $ALICE_FPR "
 	else
 		refute_line --partial "SIG "
 	fi
-	assert_equal "$(mimecheck headers "$2")" "$(mimecheck headers "$1")"
-	assert_equal "$(mimecheck leaves "$HD/dec")" "$(mimecheck leaves "$1")"
+	assert_equal "$(<"$r/hout")" "$(<"$r/hin")"
+	assert_equal "$(mimecheck leaves "$HD/dec")" "$(<"$r/lin")"
 }
 
 # The newest log record of the action $1, as JSON.
@@ -204,7 +215,8 @@ support address=alice@example.com sign=on encrypt=off self=off"
 }
 
 @test "group: a refused command writes nothing, not even the state directory" {
-	# SPEC 2: the state directory is created on first write
+	# the state directory is created on first write (doc/DESIGN, "The
+	# state directory")
 	run -64 hdpgp-group set
 	run -64 hdpgp-group set 'bad name'
 	run -64 hdpgp-group set sales --sign maybe

@@ -5,18 +5,32 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+# alice's secret key in the store, her public key with the outside party:
+# imported once for the file (helpers.bash: fixtures).
+import_alice() {
+	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
+	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
+}
+
+alice_signs() {
+	hd_restore alice
+}
+
+setup_file() {
+	hd_file_setup
+	hd_fixture alice import_alice
+}
+
+teardown_file() {
+	hd_file_teardown
+}
+
 setup() {
 	hd_setup
 }
 
 teardown() {
 	hd_teardown
-}
-
-# alice's secret key in the store, her public key with the outside party.
-alice_signs() {
-	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
-	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
 }
 
 @test "sign: a plain message without MIME headers" {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # hdpgp-verify: incoming mail with the verdict on its signatures.  The
 # vectors are made here, by stock gpg (wrapped in MIME by hand) and by
-# hdpgp-sign; SECURITY.md's classes are named "#N" in the test names.
+# hdpgp-sign; the attack classes of doc/DESIGN are named "#N" in the test
+# names.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -9,6 +10,16 @@ load helpers
 ALICE_UID='Alice Helpdesk (INSECURE test key) <alice@example.com>'
 BOB_UID='Bob Customer (INSECURE test key) <bob@example.org>'
 RT_FPR=F0CB3B482CFA485680A4A0BDD328035D84881F1B
+
+setup_file() {
+	hd_file_setup
+	hd_fixture alice import_alice
+	[ ! -d "$CORPUS" ] || hd_fixture rt import_rt
+}
+
+teardown_file() {
+	hd_file_teardown
+}
 
 setup() {
 	hd_setup
@@ -27,10 +38,15 @@ teardown() {
 
 # --- vectors ---
 
-# alice's public key in the store; her secret key (and bob's) with stock gpg.
-alice_setup() {
+# alice's public key in the store; her secret key (and bob's) with stock
+# gpg: imported once for the file (helpers.bash: fixtures).
+import_alice() {
 	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null 2>&1
 	sgpg --import "$KEYS/alice.sec.asc" "$KEYS/bob.sec.asc" 2>/dev/null
+}
+
+alice_setup() {
+	hd_restore alice
 }
 
 alice_sign() {
@@ -1136,9 +1152,13 @@ X-Hdpgp-Encryption: encrypted; coverage=full"
 
 # --- the RT corpus ---
 
+import_rt() {
+	hdpgp-key import "$CORPUS/keys/rt-test-at-example.com.public.key" >/dev/null 2>&1
+}
+
 rt_setup() {
 	[ -d "$CORPUS" ] || skip "../shared/corpus is absent"
-	hdpgp-key import "$CORPUS/keys/rt-test-at-example.com.public.key" >/dev/null 2>&1
+	hd_restore rt
 }
 
 @test "interop: RT's PGP/MIME and inline signed mails are weak-hash (SHA-1), by rt-test" {

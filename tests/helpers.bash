@@ -12,6 +12,19 @@ CORPUS=$HDPGP_SRCDIR/../shared/corpus/rt
 # shellcheck source=keys/keys.env
 . "$KEYS/keys.env"
 
+# Python, as python3 on PATH finds it, asked once per file (exported from
+# the file's own run to its tests): a version manager's shim such as
+# pyenv's costs several times the interpreter's own start on every call.
+if [ -z "${HD_PYTHON:-}" ]; then
+	HD_PYTHON=$(command python3 -c 'import sys; print(sys.executable)' 2>/dev/null) ||
+	    HD_PYTHON=python3
+	[ -n "$HD_PYTHON" ] || HD_PYTHON=python3
+	export HD_PYTHON
+fi
+python3() {
+	"$HD_PYTHON" "$@"
+}
+
 hd_setup() {
 	export LC_ALL=C TZ=UTC
 	unset DISPLAY GPG_TTY GNUPGHOME XDG_STATE_HOME
@@ -34,6 +47,64 @@ hd_teardown() {
 		[ -d "$h" ] && gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null
 	done
 	rm -rf "$HD"
+}
+
+# --- fixtures a file's tests share ---
+#
+# Importing keys through hdpgp-key and stock gpg costs more than most tests
+# do.  A file builds what its tests start from once, in setup_file, and
+# each test that asks for it gets a copy: the same files in its own $HD,
+# as if it had run the imports itself.  gpg-agent keeps its sockets in
+# the GnuPG home, so the builder's agents are stopped before a copy is
+# made, and a copied home starts agents of its own.
+
+# In setup_file and teardown_file: a directory for the file's fixtures.
+hd_file_setup() {
+	HD_FILE=$(mktemp -d /tmp/hdpgp.XXXXXX)
+	export HD_FILE
+}
+
+hd_file_teardown() {
+	hd_stop_agents "$HD_FILE"
+	rm -rf "$HD_FILE"
+}
+
+# Every gpg-agent with its socket under directory $1 stopped, and no
+# socket left for a copy to inherit.
+hd_stop_agents() {
+	local s i
+	while IFS= read -r s; do
+		gpgconf --homedir "${s%/*}" --kill gpg-agent 2>/dev/null
+	done < <(find "$1" -name S.gpg-agent -type s 2>/dev/null)
+	for i in $(seq 50); do
+		[ -z "$(find "$1" -name S.gpg-agent -type s 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	find "$1" -type s -delete 2>/dev/null
+	return 0
+}
+
+# hd_fixture NAME FUNCTION...: in setup_file, run FUNCTION (and the ones
+# after it) in a test's environment of its own (hd_setup), and keep what
+# it leaves in $HD as fixture NAME.
+hd_fixture() {
+	local name=$1 fn
+	shift
+	(
+		set -e
+		hd_setup
+		trap '[ ! -d "$HD" ] || hd_teardown' EXIT
+		for fn in "$@"; do
+			"$fn"
+		done
+		hd_stop_agents "$HD"
+		mv "$HD" "$HD_FILE/$name"
+	)
+}
+
+# hd_restore NAME: the test's $HD holds a copy of fixture NAME.
+hd_restore() {
+	cp -a "$HD_FILE/$1/." "$HD/"
 }
 
 # Stock gpg, in a home of its own: the party that did not write the output.
@@ -104,24 +175,28 @@ sig_micalg() {
 # the signature, the outer headers and the content of IN unchanged.
 # Leaves part 1 in $HD/v.
 check_signed() {
-	local in=$1 out=$2 fpr=${3:-$ALICE_FPR} micalg
-	rm -rf "$HD/v"
-	run -0 --separate-stderr mimecheck signed "$out" "$HD/v"
-	micalg=$output
+	local in=$1 out=$2 fpr=${3:-$ALICE_FPR} r=$HD/mc
+	rm -rf "$HD/v" "$r"
+	run -0 --separate-stderr mimecheck multi "$r" micalg=signed "$out" "$HD/v" \
+	    + hout=headers "$out" + hin=headers "$in" \
+	    + version=header "$out" MIME-Version \
+	    + lout=leaves "$HD/v/part1" + lin=leaves "$in"
 	run -0 sgpg --status-fd 1 --verify "$HD/v/sig.asc" "$HD/v/part1.crlf"
 	assert_output --regexp "VALIDSIG $fpr "
-	assert_equal "$micalg" "$(sig_micalg "$HD/v/sig.asc")"
-	assert_equal "$(mimecheck headers "$out")" "$(mimecheck headers "$in")"
-	run -0 mimecheck header "$out" MIME-Version
-	assert_output "1.0"
-	assert_equal "$(mimecheck leaves "$HD/v/part1")" "$(mimecheck leaves "$in")"
+	assert_equal "$(<"$r/micalg")" "$(sig_micalg "$HD/v/sig.asc")"
+	assert_equal "$(<"$r/hout")" "$(<"$r/hin")"
+	assert_equal "$(<"$r/version")" "1.0"
+	assert_equal "$(<"$r/lout")" "$(<"$r/lin")"
 }
 
 # Part 2 of the multipart/encrypted OUT, decrypted by stock gpg to
-# $HD/dec; stock gpg's status lines in $output.
+# $HD/dec; stock gpg's status lines in $output.  decrypt OUT + LABEL=...:
+# more commands for the same mimecheck multi, their output in $HD/mc.
 decrypt() {
-	rm -f "$HD/enc.asc" "$HD/dec"
-	run -0 mimecheck encrypted "$1" "$HD/enc.asc"
+	local out=$1
+	shift
+	rm -rf "$HD/enc.asc" "$HD/dec" "$HD/mc"
+	run -0 mimecheck multi "$HD/mc" enc=encrypted "$out" "$HD/enc.asc" "$@"
 	run -0 --separate-stderr sgpg --passphrase-file "$HD/bob.pass" --status-fd 1 \
 	    --decrypt -o "$HD/dec" "$HD/enc.asc"
 }
@@ -130,13 +205,13 @@ decrypt() {
 # RFC 3156 form, the outer headers of IN, and it decrypts with stock gpg to
 # IN's entity, the same content part for part.
 check_encrypted() {
-	local in=$1 out=$2
-	decrypt "$out"
+	local in=$1 out=$2 r=$HD/mc
+	decrypt "$out" + hout=headers "$out" + hin=headers "$in" \
+	    + version=header "$out" MIME-Version + lin=leaves "$in"
 	assert_equal "$(enc_keyids "$HD/enc.asc")" "${BOB_SUB_FPR: -16}"
-	assert_equal "$(mimecheck headers "$out")" "$(mimecheck headers "$in")"
-	run -0 mimecheck header "$out" MIME-Version
-	assert_output "1.0"
-	assert_equal "$(mimecheck leaves "$HD/dec")" "$(mimecheck leaves "$in")"
+	assert_equal "$(<"$r/hout")" "$(<"$r/hin")"
+	assert_equal "$(<"$r/version")" "1.0"
+	assert_equal "$(mimecheck leaves "$HD/dec")" "$(<"$r/lin")"
 }
 
 # A test message from alice to bob, LF line ends: mkmail KIND >FILE.

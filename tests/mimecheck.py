@@ -16,9 +16,14 @@
   mimecheck.py header MSG NAME    the values of header NAME, RFC 2047 decoded,
                                   one a line
   mimecheck.py param MSG NAME     the Content-Type parameter NAME
+  mimecheck.py multi DIR LABEL=COMMAND ARGS... [+ LABEL=COMMAND ARGS...]...
+                                  the commands above in turn, in one
+                                  process, the output of each in DIR/LABEL;
+                                  the first that fails ends the run
 
 A failed check prints the reason on stderr and exits 1.
 """
+import contextlib
 import email
 import email.header
 import email.policy
@@ -144,14 +149,50 @@ def header(path, name):
         print(email.header.make_header(email.header.decode_header(unfold(value))))
 
 
-def main(argv):
-    cmds = {"signed": (signed, 2), "encrypted": (encrypted, 2),
-            "leaves": (leaves, 1), "headers": (headers, 1),
-            "header": (header, 2),
-            "param": (lambda p, n: print(load(p)[1].get_param(n) or ""), 2)}
-    if len(argv) < 2 or argv[1] not in cmds or len(argv) != 2 + cmds[argv[1]][1]:
+def param(path, name):
+    print(load(path)[1].get_param(name) or "")
+
+
+CMDS = {"signed": (signed, 2), "encrypted": (encrypted, 2),
+        "leaves": (leaves, 1), "headers": (headers, 1),
+        "header": (header, 2), "param": (param, 2)}
+
+
+def run(argv):
+    if not argv or argv[0] not in CMDS or len(argv) != 1 + CMDS[argv[0]][1]:
         sys.exit(__doc__)
-    cmds[argv[1]][0](*argv[2:])
+    CMDS[argv[0]][0](*argv[1:])
+
+
+def multi(outdir, argv):
+    """Each command's output to a file of its own, written as the command
+    alone would write it to stdout: one Python start for a whole check."""
+    cmds, cmd = [], []
+    for a in argv + ["+"]:
+        if a != "+":
+            cmd.append(a)
+            continue
+        label, eq, first = cmd[0].partition("=") if cmd else ("", "", "")
+        if not eq or not label or "/" in label:
+            sys.exit(__doc__)
+        cmds.append((label, [first] + cmd[1:]))
+        cmd = []
+    os.makedirs(outdir, exist_ok=True)
+    for label, _ in cmds:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(outdir, label))
+    for label, cmd in cmds:
+        with open(os.path.join(outdir, label), "w",
+                  encoding=sys.stdout.encoding, errors=sys.stdout.errors) as f, \
+                contextlib.redirect_stdout(f):
+            run(cmd)
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "multi":
+        multi(argv[2], argv[3:])
+    else:
+        run(argv[1:])
 
 
 if __name__ == "__main__":

@@ -5,15 +5,29 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	hd_setup
-	# The sender's store: alice's secret key, the public keys of bob and
-	# carol.  Ours (HDPGP_HOME): bob's secret key, alice's public key.
-	SND=$HD/snd
-	hdpgp-key -d "$SND" --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
-	hdpgp-key -d "$SND" import "$KEYS/bob.pub.asc" "$KEYS/carol.pub.asc" >/dev/null
+# The sender's store ($HD/snd): alice's secret key, the public keys of
+# bob and carol.  Ours (HDPGP_HOME): bob's secret key, alice's public key.
+# Imported once for the file (helpers.bash: fixtures).
+import_keys() {
+	hdpgp-key -d "$HD/snd" --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
+	hdpgp-key -d "$HD/snd" import "$KEYS/bob.pub.asc" "$KEYS/carol.pub.asc" >/dev/null
 	hdpgp-key --passphrase-file "$HD/bob.pass" import "$KEYS/bob.sec.asc" >/dev/null
 	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+}
+
+setup_file() {
+	hd_file_setup
+	hd_fixture keys import_keys
+}
+
+teardown_file() {
+	hd_file_teardown
+}
+
+setup() {
+	hd_setup
+	hd_restore keys
+	SND=$HD/snd
 	mkdir -p "$HD/Maildir/cur" "$HD/Maildir/new" "$HD/Maildir/tmp"
 	mkmail plain | sed 's/answered\./answered: SECRET-7f3a./' >"$HD/msg"
 }

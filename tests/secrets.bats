@@ -7,6 +7,15 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+setup_file() {
+	hd_file_setup
+	hd_fixture keys import_keys
+}
+
+teardown_file() {
+	hd_file_teardown
+}
+
 setup() {
 	hd_setup
 	MNT=
@@ -223,17 +232,22 @@ agent_of() {
 
 # --- 8: Bcc stays hidden ---
 
-keys_in() {
+# Imported once for the file (helpers.bash: fixtures).
+import_keys() {
 	hdpgp-key --passphrase-file "$HD/alice.pass" import "$KEYS/alice.sec.asc" >/dev/null
 	hdpgp-key import "$KEYS/bob.pub.asc" "$KEYS/carol.pub.asc" >/dev/null
 	sgpg --passphrase-file "$HD/bob.pass" --import "$KEYS/bob.sec.asc" 2>/dev/null
 	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
 	# carol reads in a home of her own
-	CAROL=$HD/carol
-	mkdir -m 700 "$CAROL"
-	gpg --homedir "$CAROL" --batch --pinentry-mode loopback \
+	mkdir -m 700 "$HD/carol"
+	gpg --homedir "$HD/carol" --batch --pinentry-mode loopback \
 	    --passphrase-file "$HD/carol.pass" --import "$KEYS/carol.sec.asc" \
 	    "$KEYS/alice.pub.asc" 2>/dev/null
+}
+
+keys_in() {
+	hd_restore keys
+	CAROL=$HD/carol
 }
 
 cgpg() {
@@ -459,11 +473,12 @@ fill_fs() {
 
 # A reply to N customers, none of whom has a key.
 many() {
-	local n=$1 i
+	local n=$1 i sep=
 	{
 		printf 'From: Alice Helpdesk <alice@example.com>\nTo: '
 		for ((i = 1; i <= n; i++)); do
-			printf '%scustomer-%05d@example.net' "$([ $i -gt 1 ] && printf ',\n ')" "$i"
+			printf '%scustomer-%05d@example.net' "$sep" "$i"
+			sep=$',\n '
 		done
 		printf '\nSubject: to many\nMessage-ID: <many@example.com>\n\nHello\n'
 	} >"$HD/many"

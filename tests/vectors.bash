@@ -1,7 +1,8 @@
 # Forged-verdict vectors of issue 9, built from scratch at test time, for
 # tests/forgery.bats (which asserts the verdicts) and tests/differential.bats
 # (which feeds them to Python's and Ruby's parsers when it runs alone).
-# Load after helpers.bash, inside a test (hd_setup done).
+# Load after helpers.bash; fv_setup_file, fv_setup and fv_teardown are a
+# file's setup_file, setup and teardown.
 #
 # The customer's side is stock gpg ($EXT): alice's, carol's and bob's
 # secret keys.  The store (the helpdesk) holds bob's secret key and the
@@ -41,10 +42,16 @@ fv_sign() {
 	esac
 }
 
-# A test file's setup and teardown: the keys above, in a fresh state.
+# A test file's setup and teardown: the keys above, in a fresh state,
+# imported once for the file (helpers.bash: fixtures).
+fv_setup_file() {
+	hd_file_setup
+	hd_fixture fv fv_keys
+}
+
 fv_setup() {
 	hd_setup
-	fv_keys
+	hd_restore fv
 }
 
 fv_teardown() {
