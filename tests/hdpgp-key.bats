@@ -742,3 +742,43 @@ $EVE2_FPR standby      eve@example.net (served by no usable key)"
 	assert_output --partial "keys=$BOB_FPR"
 	assert_output --partial "passphrase required"
 }
+
+@test "import: an unreadable --passphrase-file fails before any work, leaving no scratch home or gpg-agent" {
+	start_agent
+	run -66 --separate-stderr hdpgp-key --passphrase-file /nonexistent \
+	    import "$KEYS/alice.sec.asc"
+	assert_regex "$stderr" "/nonexistent: No such file or directory"
+	run -0 find "$HDPGP_HOME" -maxdepth 1 -name 'scratch.*'
+	assert_output ""
+	run -1 pgrep -f "gpg-agent.*$HDPGP_HOME/scratch"
+	assert_equal "$(listed)" ""
+}
+
+@test "import: a protected secret key with no passphrase source fails cleanly, leaving no scratch home or gpg-agent" {
+	start_agent
+	run -65 --separate-stderr notty hdpgp-key import "$KEYS/alice.sec.asc"
+	assert_regex "$stderr" "passphrase required"
+	run -0 find "$HDPGP_HOME" -maxdepth 1 -name 'scratch.*'
+	assert_output ""
+	run -1 pgrep -f "gpg-agent.*$HDPGP_HOME/scratch"
+	assert_equal "$(listed)" ""
+}
+
+@test "list: a damaged key record is named, the other keys still listed, exit 78; no Json-CRITICAL" {
+	hdpgp-key import "$KEYS/alice.pub.asc" "$KEYS/bob.pub.asc" 2>/dev/null
+	tdbtool "$HDPGP_HOME/state.tdb" store "key:$ALICE_FPR" \
+	    "{\"fingerprint\":\"$ALICE_FPR\"}" >/dev/null
+	run -78 --separate-stderr hdpgp-key list
+	assert_output --partial "$BOB_FPR"
+	refute_output --partial "$ALICE_FPR"
+	assert_equal "$stderr" \
+	    "hdpgp-key: key:$ALICE_FPR: damaged record (no member \"created\")"
+	tdbtool "$HDPGP_HOME/state.tdb" store "key:$ALICE_FPR" 'garbage{' \
+	    >/dev/null
+	run -78 --separate-stderr hdpgp-key list
+	assert_output --partial "$BOB_FPR"
+	assert_equal "$stderr" \
+	    "hdpgp-key: key:$ALICE_FPR: damaged record (not a JSON object)"
+	# bob's key still serves
+	run -0 hdpgp-key show bob@example.org
+}
