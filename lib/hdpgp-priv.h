@@ -309,8 +309,6 @@ void	 hd_msg_replace(struct hd_msg *, const struct hd_found *, const char *,
 /* policy.c: which key serves an address, and the group store's reads */
 int	 hd_select(struct hd_state *, const char *, int, int, time_t,
 	    struct hd_key *, struct hd_error *);
-int	 hd_addr_server(struct hd_state *, const char *, const char *, time_t,
-	    char *);
 int	 hd_group_address(struct hd_state *, const char *, char **,
 	    struct hd_error *);
 

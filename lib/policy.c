@@ -68,80 +68,6 @@ unusable(const struct hd_key *k, int cap, int secret, time_t now, char **why)
 	    "cannot sign" : "cannot encrypt"));
 }
 
-/* Not revoked, expired or disabled: a key that could serve at all. */
-static int
-alive(const struct hd_key *k, time_t now)
-{
-	return !k->revoked && !k->disabled &&
-	    (k->expires == 0 || k->expires > now);
-}
-
-/*
- * The keys of an address in the order they are tried: the preferred key
- * first, then newest first.  Held and refused keys are dropped; *held
- * says whether there were any.
- */
-static void
-rank(struct hd_state *st, const char *addr, struct hd_keyset *ks, int *held)
-{
-	char *pref = hd_addr_preferred(st, addr);
-	size_t i, j, n = 0;
-
-	*held = 0;
-	for (i = 0; i < ks->n; i++) {
-		if (hd_addr_excluded(st, addr, ks->key[i].fpr)) {
-			hd_key_free(&ks->key[i]);
-			*held = 1;
-			continue;
-		}
-		ks->key[n++] = ks->key[i];
-	}
-	ks->n = n;
-	/* Insertion sort: an address has a handful of keys. */
-	for (i = 1; i < ks->n; i++)
-		for (j = i; j > 0; j--) {
-			struct hd_key *a = &ks->key[j - 1], *b = &ks->key[j], t;
-			int pa = pref != NULL && strcmp(a->fpr, pref) == 0;
-			int pb = pref != NULL && strcmp(b->fpr, pref) == 0;
-
-			if (pa || (!pb && a->created >= b->created))
-				break;
-			t = *a;
-			*a = *b;
-			*b = t;
-		}
-	g_free(pref);
-}
-
-/*
- * The key that serves an address, whatever the operation: the first of
- * its ranked keys that is alive, except the key except (NULL: none).
- * 0 and the fingerprint in fpr[41], or HD_E_NOKEY: none serves it.
- */
-int
-hd_addr_server(struct hd_state *st, const char *addr, const char *except,
-    time_t now, char *fpr)
-{
-	struct hd_keyset ks = { 0 };
-	char *rkey;
-	size_t i;
-	int held, rc = HD_E_NOKEY;
-
-	*fpr = '\0';
-	rkey = g_strdup_printf("addr:%s", addr);
-	hd_key_listed(st, rkey, &ks);
-	g_free(rkey);
-	rank(st, addr, &ks, &held);
-	for (i = 0; i < ks.n && rc != 0; i++)
-		if ((except == NULL || strcmp(ks.key[i].fpr, except) != 0) &&
-		    alive(&ks.key[i], now)) {
-			g_strlcpy(fpr, ks.key[i].fpr, 41);
-			rc = 0;
-		}
-	hd_keyset_free(&ks);
-	return rc;
-}
-
 static void
 candidates(struct hd_state *st, const char *query, struct hd_keyset *ks,
     int *held)
@@ -155,7 +81,7 @@ candidates(struct hd_state *st, const char *query, struct hd_keyset *ks,
 	if (hd_key_find(st, query, ks, &e) == 0) {
 		/* By address: the administrator's ranking applies. */
 		if (addr != NULL && !hd_is_fpr(query) && !hd_is_keyid(query))
-			rank(st, addr, ks, held);
+			hd_addr_rank(st, addr, ks, held);
 		g_free(addr);
 		return;
 	}
@@ -165,7 +91,7 @@ candidates(struct hd_state *st, const char *query, struct hd_keyset *ks,
 	dom = hd_addr_domain(addr);
 	probe = g_strdup_printf("alias:%s", dom);
 	hd_key_listed(st, probe, ks);
-	rank(st, addr, ks, held);	/* newest first */
+	hd_addr_rank(st, addr, ks, held);	/* newest first */
 	g_free(probe);
 	g_free(dom);
 	g_free(addr);
