@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hdpgp.h"
+#include "tool.h"
 
 enum {
 	OPT_ADDRESS = 256,
@@ -249,19 +250,6 @@ cmd_check(int argc, char **argv)
 	return 0;
 }
 
-/* An error's text holds one problem a line: each is a message of its own. */
-static void
-warn_lines(const char *text)
-{
-	int n;
-
-	while (text[n = (int)strcspn(text, "\n")] != '\0') {
-		warnx("%.*s", n, text);
-		text += n + 1;
-	}
-	warnx("%s", text);
-}
-
 static int
 cmd_apply(int argc, char **argv)
 {
@@ -296,7 +284,7 @@ cmd_apply(int argc, char **argv)
 	hd_state_close(st);
 	free(draft);
 	if (rc != 0) {
-		warn_lines(hd_error_text(&e));
+		tool_warn_lines(hd_error_text(&e));
 		exit(hd_exit_status(rc));
 	}
 	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hdpgp.h"
+#include "tool.h"
 
 enum {
 	OPT_PASSFILE = 256,
@@ -186,13 +187,7 @@ print_warnings(void)
 static void
 print_error(const struct hd_error *e)
 {
-	const char *p, *text = hd_error_text(e);
-	size_t n;
-
-	for (p = text; *p != '\0'; p += n + (p[n] == '\n')) {
-		n = strcspn(p, "\n");
-		warnx("%.*s", (int)n, p);
-	}
+	tool_warn_lines(hd_error_text(e));
 }
 
 static void __attribute__((noreturn))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hdpgp.h"
+#include "tool.h"
 
 static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
@@ -33,26 +34,13 @@ usage(int status)
 	exit(status);
 }
 
-/* An error's text holds one problem a line: each is a message of its own. */
-static void
-warn_lines(const char *text)
-{
-	int n;
-
-	while (text[n = (int)strcspn(text, "\n")] != '\0') {
-		warnx("%.*s", n, text);
-		text += n + 1;
-	}
-	warnx("%s", text);
-}
-
 /* -o: each message that failed is named; the others are in outdir. */
 static int
 report(const struct hd_batch_item *it, void *arg)
 {
 	(void)arg;
 	if (it->cause != 0)
-		warn_lines(it->error);
+		tool_warn_lines(it->error);
 	return 0;
 }
 
@@ -108,7 +96,7 @@ main(int argc, char *argv[])
 	}
 	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,
 	    &staged, &e)) != 0) {
-		warn_lines(hd_error_text(&e));
+		tool_warn_lines(hd_error_text(&e));
 		exit(hd_exit_status(rc));
 	}
 	if (hd_emit(out, outlen, staged, STDOUT_FILENO) != 0)

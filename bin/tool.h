@@ -1,0 +1,5 @@
+/*
+ * tool.h: what every tool prints the same way.
+ */
+
+void	tool_warn_lines(const char *);
