@@ -301,7 +301,7 @@ void	 hd_found_free(struct hd_found **, size_t);
 /* mime-rewrite.c: incoming mail written back with verdicts, plaintext */
 int	 hd_msg_rewrite(const struct hd_msg *, const char *const *,
 	    const char *const *, const char *const *, const char *, size_t,
-	    char **, size_t *);
+	    char **, size_t *, struct hd_error *);
 char	**hd_msg_protected(const struct hd_msg *);
 void	 hd_msg_replace(struct hd_msg *, const struct hd_found *, const char *,
 	    size_t);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <gmime/gmime.h>
@@ -193,11 +194,11 @@ append_lines(GString *s, const char *text, size_t len, const char *nl)
 
 /*
  * s, then text with the input's line ends: into s, or with fd >= 0 to fd
- * a megabyte at a time (s is emptied).  -1 on a write error.
+ * a megabyte at a time (s is emptied).
  */
 static int
 put_lines(int fd, GString *s, const char *text, size_t len, const char *nl,
-    size_t *written)
+    size_t *written, struct hd_error *e)
 {
 	const char *p = text, *end = text + len, *cut;
 
@@ -214,7 +215,8 @@ put_lines(int fd, GString *s, const char *text, size_t len, const char *nl,
 			cut = end;
 		append_lines(s, p, cut - p, nl);
 		if (hd_write_all(fd, s->str, s->len) != 0)
-			return -1;
+			return hd_error_set(e, HD_E_IO, "output: %s",
+			    strerror(errno));
 		*written += s->len;
 		explicit_bzero(s->str, s->len);
 		g_string_truncate(s, 0);
@@ -326,12 +328,13 @@ keep_inner(const char *name, size_t nlen, const char *const *unused)
  * every X-Hdpgp-* field of the input's top level removed, the fields
  * named in drop removed, the fields of add appended, and, when body is
  * set, that entity in place of the original body and its Content-*
- * fields.  Everything else is the input byte for byte.
+ * fields.  Everything else is the input byte for byte.  Fails only
+ * when it cannot write to the output (hd_msg_set_output).
  */
 int
 hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
     const char *const *drop, const char *const *add, const char *body,
-    size_t bodylen, char **out, size_t *outlen)
+    size_t bodylen, char **out, size_t *outlen, struct hd_error *e)
 {
 	const char *raw = m->raw, *nl = newline(m), *p;
 	const char *const *f;
@@ -367,7 +370,8 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 			g_string_append_len(s, raw + hend, rawlen - hend);
 		else if (hd_write_all(m->outfd, s->str, s->len) != 0 ||
 		    hd_write_all(m->outfd, raw + hend, rawlen - hend) != 0)
-			rc = -1;
+			rc = hd_error_set(e, HD_E_IO, "output: %s",
+			    strerror(errno));
 		else {
 			written = s->len + rawlen - hend;
 			g_string_truncate(s, 0);
@@ -389,7 +393,7 @@ hd_msg_rewrite(const struct hd_msg *m, const char *const *stamps,
 		if (ihend == 0)		/* no fields: the blank line */
 			g_string_append(s, nl);
 		rc = put_lines(m->outfd, s, body + (ihend == 0 ? ibody : ihend),
-		    bodylen - (ihend == 0 ? ibody : ihend), nl, &written);
+		    bodylen - (ihend == 0 ? ibody : ihend), nl, &written, e);
 	}
 	if (anew != NULL) {
 		explicit_bzero(anew->data, anew->len);
