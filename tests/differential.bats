@@ -12,7 +12,8 @@
 #   (c) decrypted with coverage=full: every text each parser sees comes
 #       from the plaintext stock gpg decrypts.
 # One pass of each program over all messages: one hdpgp-verify and one
-# hdpgp-decrypt per mode, one ruby, one python.
+# hdpgp-decrypt per mode (verify and decrypt side by side), one ruby, one
+# python.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -32,40 +33,54 @@ teardown() {
 	hd_teardown
 }
 
-# Every test key into the store with its passphrase, and into stock gpg.
+# Every test key into the store with its passphrase, and into stock gpg
+# (the two homes filled side by side).
 all_keys() {
-	local k
+	local k pid
+	(
+		for k in alice bob carol expired revoked revuid; do
+			sgpg --passphrase-file "$HD/$k.pass" --import "$KEYS/$k.sec.asc" 2>/dev/null
+		done
+		sgpg --import "$KEYS/plain.sec.asc" 2>/dev/null
+		for k in noemail dup-old dup-new; do
+			sgpg --import "$KEYS/$k.pub.asc" 2>/dev/null
+		done
+	) &
+	pid=$!
 	for k in alice bob carol expired revoked revuid; do
 		hdpgp-key --passphrase-file "$HD/$k.pass" import "$KEYS/$k.sec.asc" >/dev/null 2>&1
-		sgpg --passphrase-file "$HD/$k.pass" --import "$KEYS/$k.sec.asc" 2>/dev/null
 	done
 	hdpgp-key import "$KEYS/plain.sec.asc" >/dev/null 2>&1
-	sgpg --import "$KEYS/plain.sec.asc" 2>/dev/null
 	for k in noemail dup-old dup-new; do
 		hdpgp-key import "$KEYS/$k.pub.asc" >/dev/null 2>&1
-		sgpg --import "$KEYS/$k.pub.asc" 2>/dev/null
 	done
+	wait "$pid"
 	return 0
 }
 
 # The messages, once each, named by their SHA-256, into $D/in: the
 # collected ones (up to 1 MiB each), or the vectors.
 gather() {
-	local f h n=0
+	local n=0
 	if [ -d "${HDPGP_COLLECT:-}" ]; then
-		while IFS= read -r -d '' f; do
-			h=$(sha256sum <"$f" | cut -c1-24)
-			[ -e "$D/in/$h" ] || cp -- "$f" "$D/in/$h"
-		done < <(find "$HDPGP_COLLECT" -type f -size -1025k -print0)
+		find "$HDPGP_COLLECT" -type f -size -1025k -print0 | keep_unique
 	fi
 	n=$(find "$D/in" -type f | wc -l)
 	if [ "$n" -lt 2 ]; then
 		fv_all "$HD/vec"
-		for f in "$HD"/vec/*; do
-			h=$(sha256sum <"$f" | cut -c1-24)
-			cp -- "$f" "$D/in/$h"
-		done
+		find "$HD/vec" -type f -print0 | keep_unique
 	fi
+}
+
+# The files named on stdin (NUL after each) into $D/in, named by the first
+# 24 hex digits of their SHA-256, once each: one sha256sum for them all,
+# not a process or three per file (thousands are collected).
+keep_unique() {
+	local h f
+	xargs -0 -r sha256sum -- | while read -r h f; do
+		h=${h:0:24}
+		[ -e "$D/in/$h" ] || cp -- "$f" "$D/in/$h"
+	done
 }
 
 @test "differential: Python and Ruby see no forged field, and only covered text where hdpgp says full" {
@@ -77,13 +92,12 @@ gather() {
 	(
 		cd "$D/in" || exit 1
 		# shellcheck disable=SC2035
-		hdpgp-verify -c * >"$D/verify.c" 2>"$D/verify.err" || :
+		{ hdpgp-verify -c * >"$D/verify.c" 2>"$D/verify.err" || :
+		  hdpgp-verify -o "$D/vout" * 2>>"$D/verify.err" || :; } &
 		# shellcheck disable=SC2035
-		hdpgp-decrypt -c * >"$D/decrypt.c" 2>"$D/decrypt.err" || :
-		# shellcheck disable=SC2035
-		hdpgp-verify -o "$D/vout" * 2>>"$D/verify.err" || :
-		# shellcheck disable=SC2035
-		hdpgp-decrypt -o "$D/dout" * 2>>"$D/decrypt.err" || :
+		{ hdpgp-decrypt -c * >"$D/decrypt.c" 2>"$D/decrypt.err" || :
+		  hdpgp-decrypt -o "$D/dout" * 2>>"$D/decrypt.err" || :; } &
+		wait
 		exit 0
 	)
 	# every message has its verdicts
