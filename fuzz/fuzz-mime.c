@@ -231,13 +231,13 @@ incoming(const char *in, size_t len)
 	prot = hd_msg_protected(m);
 	/* As decrypt: a whole entity in place of the body. */
 	hd_msg_rewrite(m, stamps, drop, (const char *const *)prot, in + half,
-	    len - half, &out, &outlen);
+	    len - half, &out, &outlen, &e);
 	g_free(out);
 	/* As decrypt_parts: each part that may be opened gets "plaintext". */
 	for (i = 0; i < n; i++)
 		if (found[i]->in_place)
 			hd_msg_replace(m, found[i], in, half);
-	hd_msg_rewrite(m, stamps, NULL, NULL, NULL, 0, &out, &outlen);
+	hd_msg_rewrite(m, stamps, NULL, NULL, NULL, 0, &out, &outlen, &e);
 	g_free(out);
 	g_strfreev(prot);
 	hd_found_free(found, n);

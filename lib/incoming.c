@@ -748,14 +748,11 @@ run(struct report *r, const char *in, size_t inlen, char **out,
 			    strcspn(prot[i], ":")));
 		g_ptr_array_add(drop, NULL);
 		hd_msg_set_output(r->msg, r->outfd);
-		if (hd_msg_rewrite(r->msg, (const char *const *)st,
+		if ((rc = hd_msg_rewrite(r->msg, (const char *const *)st,
 		    (const char *const *)drop->pdata,
 		    (const char *const *)prot, entity, elen, out,
-		    outlen) != 0) {
-			rc = hd_error_set(e, HD_E_IO, "output: %s",
-			    strerror(errno));
+		    outlen, e)) != 0)
 			goto out;
-		}
 	}
 	else if (r->opt->mode == HD_IN_JSON) {
 		*out = g_strconcat(json = report_json(r, *status), "\n",
