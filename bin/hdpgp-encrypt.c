@@ -68,6 +68,7 @@ main(int argc, char *argv[])
 	/* Before any passphrase, key or message is read. */
 	if (hd_secure_init() != 0)
 		err(EX_SOFTWARE, "core dumps cannot be disabled");
+	atexit(tool_say_warnings);
 	o.encrypt = 1;
 	rcpt = calloc(argc, sizeof(*rcpt));
 	if (rcpt == NULL)

@@ -314,6 +314,7 @@ main(int argc, char *argv[])
 	/* Before any passphrase, key or message is read. */
 	if (hd_secure_init() != 0)
 		err(EX_SOFTWARE, "core dumps cannot be disabled");
+	atexit(tool_say_warnings);
 	/* "+": the command's own options come after the command. */
 	while ((ch = getopt_long(argc, argv, "+d:hjqV", globalopts, NULL)) !=
 	    -1) {

@@ -57,6 +57,7 @@ main(int argc, char *argv[])
 	/* Before any passphrase, key or message is read. */
 	if (hd_secure_init() != 0)
 		err(EX_SOFTWARE, "core dumps cannot be disabled");
+	atexit(tool_say_warnings);
 	o.sign = 1;
 	while ((ch = getopt_long(argc, argv, "d:g:ho:qu:V", longopts, NULL)) !=
 	    -1) {

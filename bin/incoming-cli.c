@@ -12,6 +12,7 @@
 
 #include "hdpgp.h"
 #include "incoming-cli.h"
+#include "tool.h"
 
 static const struct option longopts[] = {
 	{ "check", no_argument, NULL, 'c' },
@@ -41,6 +42,7 @@ incoming_cli_parse(struct incoming_cli *c, int argc, char *argv[])
 {
 	int ch;
 
+	atexit(tool_say_warnings);
 	while ((ch = getopt_long(argc, argv, "cd:hjo:qV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {

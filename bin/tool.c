@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <err.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "hdpgp.h"
 #include "tool.h"
 
 /*
@@ -24,4 +26,23 @@ tool_warn_lines(const char *text)
 			break;
 		text += n + 1;
 	}
+}
+
+/*
+ * What the library left to say (a log record it could not write), said
+ * at exit, however the tool ends: main registers it with atexit(3).
+ */
+void
+tool_say_warnings(void)
+{
+	char **w;
+	size_t i;
+
+	if ((w = hd_state_warnings(NULL)) == NULL)
+		return;
+	for (i = 0; w[i] != NULL; i++) {
+		warnx("%s", w[i]);
+		free(w[i]);
+	}
+	free(w);
 }

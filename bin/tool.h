@@ -3,3 +3,4 @@
  */
 
 void	tool_warn_lines(const char *);
+void	tool_say_warnings(void);

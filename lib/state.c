@@ -48,6 +48,9 @@ struct hd_state {
 	GPtrArray	*warnings;	/* for the tool: hd_state_warnings */
 };
 
+/* Warnings of closed states that no tool has taken yet. */
+static GPtrArray	*unsaid;
+
 static int
 backoff(int *waited)
 {
@@ -255,8 +258,12 @@ hd_state_close(struct hd_state *st)
 		tdb_close(st->tdb);
 	if (st->keyring_fd != -1)
 		close(st->keyring_fd);
-	if (st->warnings != NULL)
-		g_ptr_array_free(st->warnings, TRUE);
+	if (st->warnings != NULL) {
+		/* Not yet said: kept for hd_state_warnings(NULL). */
+		if (unsaid == NULL)
+			unsaid = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_extend_and_steal(unsaid, st->warnings);
+	}
 	g_free(st->dir);
 	g_free(st->gnupg);
 	g_free(st->path);
@@ -290,17 +297,21 @@ hd_state_warn(struct hd_state *st, const char *fmt, ...)
 
 /*
  * The warnings so far, NULL-terminated, or NULL when there are none; the
- * caller frees each and the array.  They are the caller's: the next call
+ * caller frees each and the array.  With st NULL: those of the states
+ * already closed (a tool that gave the library a directory, not a state).  They are the caller's: the next call
  * gives only newer ones.
  */
 char **
 hd_state_warnings(struct hd_state *st)
 {
-	GPtrArray *w = st->warnings;
+	GPtrArray *w = st != NULL ? st->warnings : unsaid;
 
 	if (w == NULL || w->len == 0)
 		return NULL;
-	st->warnings = NULL;
+	if (st != NULL)
+		st->warnings = NULL;
+	else
+		unsaid = NULL;
 	g_ptr_array_set_free_func(w, NULL);
 	g_ptr_array_add(w, NULL);
 	return (char **)g_ptr_array_free(w, FALSE);
