@@ -90,7 +90,7 @@ teardown() {
 start_server() {
 	[ "$(id -u)" -eq 0 ] || skip "port 443 needs root (CI runs as root)"
 	rm -f "$W/ready"
-	python3 "$HDPGP_SRCDIR/tests/wkdserver.py" serve "$W" "$F/srv.pem" \
+	"$HD_PYTHON" "$HDPGP_SRCDIR/tests/wkdserver.py" serve "$W" "$F/srv.pem" \
 	    "$F/srv.key" 443 3>&- &
 	SERVER=$!
 	local i
@@ -234,7 +234,7 @@ requests() {
 	assert_regex "$stderr" "^hdpgp-key: dave@example.org: failed: .*Could(n't| not) connect"
 	[ "$SECONDS" -lt 10 ]
 	[ "$(id -u)" -eq 0 ] || skip "port 443 needs root (CI runs as root)"
-	READY=$HD/hang.ready python3 "$HDPGP_SRCDIR/tests/wkdserver.py" hang 443 3>&- &
+	READY=$HD/hang.ready "$HD_PYTHON" "$HDPGP_SRCDIR/tests/wkdserver.py" hang 443 3>&- &
 	SERVER=$!
 	for i in $(seq 600); do [ -s "$HD/hang.ready" ] && break; sleep 0.1; done
 	SECONDS=0
