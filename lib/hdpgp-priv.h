@@ -55,7 +55,7 @@ void	 hd_state_keyring_unlock(struct hd_state *);
 int	 hd_state_each(struct hd_state *, const char *,
 	    int (*)(const char *, const char *, size_t, void *), void *);
 
-/* keyring.c: every OpenPGP operation, through gpgme */
+/* keyring.c: gpgme's context and the keyring's keys */
 struct hd_gpg;
 
 #define HD_CAP_SIGN	0x01
@@ -93,6 +93,8 @@ int	 hd_gpg_generate(struct hd_gpg *, const char *, const char *, long,
 /* keyring-home.c: the GnuPG homes keyring.c runs gpg in */
 int	 hd_gpg_scratch_home(struct hd_state *, char **, struct hd_error *);
 void	 hd_gpg_scratch_remove(const char *, int);
+
+/* keyring-crypt.c: sign, encrypt, verify, decrypt */
 
 /* Verdicts on one signature (doc/DESIGN, Verdicts). */
 #define HD_SIG_GOOD		0
