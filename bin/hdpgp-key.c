@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hdpgp.h"
+#include "key-print.h"
 #include "tool.h"
 
 enum {
@@ -227,156 +228,6 @@ print_json(char *s)
 	free(s);
 }
 
-static const char *
-date_or(int64_t t, const char *none, char *buf, size_t len)
-{
-	if (t == 0)
-		return none;
-	hd_time_date(t, buf, len);
-	return buf;
-}
-
-/* The key's addresses; one it does not serve says why in parentheses. */
-static char *
-emails(const struct hd_key *k)
-{
-	char *s = NULL, *n, mark[32];
-	size_t i;
-
-	for (i = 0; i < k->nrole; i++) {
-		const struct hd_role *r = &k->role[i];
-
-		*mark = '\0';
-		if (r->role != HD_ROLE_SERVES)
-			snprintf(mark, sizeof(mark), "(%s)",
-			    hd_role_name(r->role));
-		else if (r->preferred)
-			snprintf(mark, sizeof(mark), "(preferred)");
-		if (asprintf(&n, "%s%s%s%s", s ? s : "", s ? "," : "",
-		    r->address, mark) == -1)
-			err(EX_TEMPFAIL, "asprintf");
-		free(s);
-		s = n;
-	}
-	return s != NULL ? s : strdup("(no email)");
-}
-
-static void
-print_line(const struct hd_key *k, time_t now)
-{
-	char c[16], x[16], *em, *safe;
-
-	em = emails(k);
-	safe = hd_sanitize(em);
-	printf("%s %s %-13s %s %-10s alias=%s pass=%s %s\n", k->fpr,
-	    k->secret ? "sec" : "pub", hd_key_status(k, now),
-	    date_or(k->created, "-", c, sizeof(c)),
-	    date_or(k->expires, "never", x, sizeof(x)),
-	    k->alias != NULL ? k->alias : "-", k->has_pass ? "yes" : "no",
-	    safe);
-	free(safe);
-	free(em);
-}
-
-static void
-print_caps(int caps)
-{
-	static const char *names[] = { "sign", "encrypt", "certify", "auth" };
-	size_t i;
-	int first = 1;
-
-	for (i = 0; i < 4; i++)
-		if (caps & (1 << i)) {
-			printf("%s%s", first ? "" : ",", names[i]);
-			first = 0;
-		}
-	if (first)
-		printf("-");
-}
-
-static void
-print_show(const struct hd_key *k, time_t now)
-{
-	char c[16], x[16], *safe;
-	size_t i;
-
-	printf("fingerprint  %s\n", k->fpr);
-	printf("keyid        %s\n", k->sub[0].keyid);
-	printf("status       %s\n", hd_key_status(k, now));
-	printf("type         %s\n", k->secret ? "secret" : "public");
-	printf("created      %s\n", date_or(k->created, "-", c, sizeof(c)));
-	printf("expires      %s\n", date_or(k->expires, "never", x,
-	    sizeof(x)));
-	printf("alias        %s\n", k->alias != NULL ? k->alias : "-");
-	printf("passphrase   %s\n", k->has_pass ? "stored" : "not stored");
-	if (k->origin != NULL) {
-		safe = hd_origin_text(k->origin);
-		printf("origin       %s\n", safe);
-		free(safe);
-	}
-	for (i = 0; i < k->nuid; i++) {
-		safe = hd_sanitize(k->uid[i].uid);
-		printf("uid          %s%s\n", safe,
-		    k->uid[i].revoked ? " (revoked)" : "");
-		free(safe);
-	}
-	for (i = 0; i < k->nrole; i++) {
-		const struct hd_role *r = &k->role[i];
-
-		if (r->role == HD_ROLE_SERVES)
-			printf("address      %s serves%s\n", r->address,
-			    r->preferred ? " (preferred)" : "");
-		else
-			printf("address      %s %s, served by %s\n", r->address,
-			    hd_role_name(r->role), *r->server ? r->server :
-			    "no usable key");
-	}
-	for (i = 0; i < k->nsub; i++) {
-		const struct hd_subkey *s = &k->sub[i];
-
-		printf("%s   %s %s ", i == 0 ? "primary  " : "subkey   ",
-		    s->fpr, s->algo != NULL ? s->algo : "?");
-		print_caps(s->caps);
-		printf(" created %s expires %s%s%s\n",
-		    date_or(s->created, "-", c, sizeof(c)),
-		    date_or(s->expires, "never", x, sizeof(x)),
-		    s->secret ? " secret" : "", s->revoked ? " revoked" : "");
-	}
-}
-
-/*
- * What an import did to each address of a key: "serves", "standby" or
- * "held", and the key that serves it otherwise.
- */
-static void
-print_roles(const char *fpr, const struct hd_role *r, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (r[i].role == HD_ROLE_SERVES)
-			printf("%s %-12s %s%s\n", fpr, "serves", r[i].address,
-			    r[i].preferred ? " (preferred)" : "");
-		else
-			printf("%s %-12s %s (served by %s)\n", fpr,
-			    hd_role_name(r[i].role), r[i].address,
-			    *r[i].server ? r[i].server : "no usable key");
-	}
-}
-
-static void
-warn_roles(const char *fpr, const struct hd_role *r, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (r[i].role == HD_ROLE_HELD)
-			warnx("%s: warning: %s stays with %s: conflict, see "
-			    "hdpgp-key check (hdpgp-key prefer %s %s to "
-			    "switch)", fpr, r[i].address, *r[i].server ?
-			    r[i].server : "no key", fpr, r[i].address);
-}
-
 static int
 cmd_import(struct hd_state *st, int argc, char **argv)
 {
@@ -414,14 +265,14 @@ cmd_import(struct hd_state *st, int argc, char **argv)
 			    how[res.item[i].how],
 			    res.item[i].secret ? "sec" : "pub",
 			    res.item[i].uid);
-			print_roles(res.item[i].fpr, res.item[i].role,
+			key_print_roles(res.item[i].fpr, res.item[i].role,
 			    res.item[i].nrole);
 		}
 		for (i = 0; i < res.n; i++) {
 			/* A conflict is worth a warning even with -q or -j. */
 			if (res.item[i].how != HD_IMPORT_REVOKED)
-				warn_roles(res.item[i].fpr, res.item[i].role,
-				    res.item[i].nrole);
+				key_warn_roles(res.item[i].fpr,
+				    res.item[i].role, res.item[i].nrole);
 			if (opt.quiet || opt.json)
 				continue;
 			if (res.item[i].how == HD_IMPORT_UNCHANGED)
@@ -467,7 +318,7 @@ cmd_list(struct hd_state *st, int argc, char **argv)
 			ks.key[shown.n++] = ks.key[i];
 			ks.key[i] = tmp;
 		} else
-			print_line(&ks.key[i], now);
+			key_print_line(&ks.key[i], now);
 	}
 	if (opt.json)
 		print_json(hd_keyset_json(&shown, now, 0));
@@ -498,7 +349,7 @@ cmd_show(struct hd_state *st, int argc, char **argv)
 		for (i = 0; i < ks.n; i++) {
 			if (i > 0)
 				printf("\n");
-			print_show(&ks.key[i], now);
+			key_print_show(&ks.key[i], now);
 		}
 	hd_keyset_free(&ks);
 	return 0;
@@ -602,19 +453,6 @@ cmd_alias(struct hd_state *st, int argc, char **argv)
 	return 0;
 }
 
-/* conflict ADDRESS SERVER HELD[,HELD...]: one line an address. */
-static void
-print_conflict(const struct hd_conflict *c)
-{
-	size_t i;
-
-	printf("conflict %s served-by=%s held=", c->address,
-	    *c->server ? c->server : "-");
-	for (i = 0; c->held[i] != NULL; i++)
-		printf("%s%s", i ? "," : "", c->held[i]);
-	printf("\n");
-}
-
 static int
 cmd_check(struct hd_state *st, int argc, char **argv)
 {
@@ -658,9 +496,9 @@ cmd_check(struct hd_state *st, int argc, char **argv)
 		print_json(hd_check_json(&due, conflicts, nconflicts, now));
 	else {
 		for (i = 0; i < due.n; i++)
-			print_line(&due.key[i], now);
+			key_print_line(&due.key[i], now);
 		for (i = 0; i < nconflicts; i++)
-			print_conflict(&conflicts[i]);
+			key_print_conflict(&conflicts[i]);
 	}
 	hd_keyset_free(&ks);
 	hd_conflicts_free(conflicts, nconflicts);
