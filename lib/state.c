@@ -155,27 +155,47 @@ hd_state_private_dir(const char *path, struct hd_error *e)
 	return check_private(path, 1, e);
 }
 
+/* No version yet: a new file gets one; one with records is not ours. */
+static int
+new_version(struct hd_state *st, struct hd_error *e)
+{
+	char buf[32];
+
+	if (tdb_traverse(st->tdb, NULL, NULL) != 0)
+		return hd_error_set(e, HD_E_CONFIG,
+		    "%s: not an hdpgp state file", st->path);
+	snprintf(buf, sizeof(buf), "%d", HD_STATE_VERSION);
+	if (tdb_store(st->tdb, key_datum(FORMAT_KEY), datum(buf, strlen(buf)),
+	    TDB_INSERT) != 0 && tdb_error(st->tdb) != TDB_ERR_EXISTS)
+		return hd_error_set(e, HD_E_IO, "%s: %s", st->path,
+		    tdb_errorstr(st->tdb));
+	return 0;
+}
+
 static int
 check_version(struct hd_state *st, struct hd_error *e)
 {
 	TDB_DATA d;
 	char buf[32];
-	int count;
+	int rc = 0;
 
 	d = tdb_fetch(st->tdb, key_datum(FORMAT_KEY));
 	if (d.dptr == NULL) {
-		/* A file with records but no version is not ours. */
-		count = tdb_traverse(st->tdb, NULL, NULL);
-		if (count != 0)
-			return hd_error_set(e, HD_E_CONFIG,
-			    "%s: not an hdpgp state file", st->path);
-		snprintf(buf, sizeof(buf), "%d", HD_STATE_VERSION);
-		if (tdb_store(st->tdb, key_datum(FORMAT_KEY),
-		    datum(buf, strlen(buf)), TDB_INSERT) != 0 &&
-		    tdb_error(st->tdb) != TDB_ERR_EXISTS)
-			return hd_error_set(e, HD_E_IO, "%s: %s", st->path,
+		/*
+		 * Read again under the lock of the whole file: another
+		 * process making the same new state must not write its
+		 * version and first records between "no version" and "no
+		 * records" (eight imports at once on a new state).
+		 */
+		if (tdb_lockall(st->tdb) != 0)
+			return hd_error_set(e, HD_E_TEMP, "%s: %s", st->path,
 			    tdb_errorstr(st->tdb));
-		return 0;
+		d = tdb_fetch(st->tdb, key_datum(FORMAT_KEY));
+		if (d.dptr == NULL)
+			rc = new_version(st, e);
+		tdb_unlockall(st->tdb);
+		if (d.dptr == NULL)
+			return rc;
 	}
 	snprintf(buf, sizeof(buf), "%.*s", (int)d.dsize, (char *)d.dptr);
 	free(d.dptr);
@@ -298,8 +318,8 @@ hd_state_warn(struct hd_state *st, const char *fmt, ...)
 /*
  * The warnings so far, NULL-terminated, or NULL when there are none; the
  * caller frees each and the array.  With st NULL: those of the states
- * already closed (a tool that gave the library a directory, not a state).  They are the caller's: the next call
- * gives only newer ones.
+ * already closed (a tool that gave the library a directory, not a
+ * state).  They are the caller's: the next call gives only newer ones.
  */
 char **
 hd_state_warnings(struct hd_state *st)
