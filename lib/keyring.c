@@ -155,9 +155,62 @@ gpg_new(struct hd_gpg **out, const char *home, int scratch,
 	return 0;
 }
 
+/*
+ * gpg 2.2 makes its trustdb (and keybox) the first time it needs them,
+ * and another gpg that reads the trustdb half-made calls it corrupt and
+ * gives up; gpgme then lists no key at all, and eight imports at once on
+ * a new state lost some.  So the state's home gets them made whole
+ * beforehand: by a key listing in a scratch home, linked in (never over
+ * files that are there).  Once a state: a stat(2) after that.
+ */
+static const char *const first_files[] = { "pubring.kbx", "trustdb.gpg" };
+
+static int
+make_first_files(struct hd_state *st, const char *home, struct hd_error *e)
+{
+	struct hd_gpg *g;
+	gpgme_key_t k;
+	char *src, *dst, *scratch;
+	size_t i;
+	int rc = 0;
+
+	dst = g_build_filename(home, "trustdb.gpg", NULL);
+	i = g_file_test(dst, G_FILE_TEST_EXISTS) ||
+	    !g_file_test(home, G_FILE_TEST_IS_DIR);
+	g_free(dst);
+	if (i)
+		return 0;
+	if ((rc = hd_gpg_scratch(st, &g, e)) != 0)
+		return rc;
+	if (gpgme_op_keylist_start(g->ctx, NULL, 0) == 0)
+		while (gpgme_op_keylist_next(g->ctx, &k) == 0)
+			gpgme_key_unref(k);
+	gpgme_op_keylist_end(g->ctx);
+	for (i = 0; rc == 0 && i < G_N_ELEMENTS(first_files); i++) {
+		src = g_build_filename(g->home, first_files[i], NULL);
+		dst = g_build_filename(home, first_files[i], NULL);
+		/* Not made (another gpg): gpg makes it as it did. */
+		if (link(src, dst) == -1 && errno != EEXIST && errno != ENOENT)
+			rc = hd_error_set(e, HD_E_IO, "%s: %s", dst,
+			    strerror(errno));
+		g_free(src);
+		g_free(dst);
+	}
+	/* A listing starts no gpg-agent: nothing to stop. */
+	scratch = g_strdup(g->home);
+	hd_gpg_close(g);
+	hd_gpg_scratch_remove(scratch, 0);
+	g_free(scratch);
+	return rc;
+}
+
 int
 hd_gpg_open(struct hd_gpg **out, struct hd_state *st, struct hd_error *e)
 {
+	int rc;
+
+	if ((rc = make_first_files(st, hd_state_gnupg(st), e)) != 0)
+		return rc;
 	return gpg_new(out, hd_state_gnupg(st), 0, e);
 }
 

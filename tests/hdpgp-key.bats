@@ -410,6 +410,26 @@ $ALICE_FPR serves       alice@example.com"
 	assert_equal "${#lines[@]}" 8
 }
 
+@test "a new state's gpg never makes its trustdb or keybox in place" {
+	# gpg 2.2 makes them on first use, and another gpg that reads the
+	# trustdb half-made gives up: imports at once on a new state lost
+	# keys.  They are made whole in a scratch home and linked in.
+	mkdir -m 700 -p "$HDPGP_HOME/gnupg"
+	gpg-connect-agent --homedir "$HDPGP_HOME/gnupg" /bye >/dev/null 2>&1
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -qq -e trace=open,openat,creat -o "$HD/files" \
+	    hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
+	grep -q "\"$HDPGP_HOME/gnupg/pubring.kbx\"" "$HD/files"
+	run grep -E "\"$HDPGP_HOME/gnupg/(trustdb\.gpg|pubring\.kbx)\", [^)]*O_CREAT" "$HD/files"
+	assert_failure
+	[ -s "$HDPGP_HOME/gnupg/trustdb.gpg" ]
+	run -0 in_gnupg
+	assert_output "$ALICE_FPR"
+	run -0 hgpg --check-trustdb
+	# the scratch home is gone
+	run -1 bash -c "ls '$HDPGP_HOME' | grep scratch"
+}
+
 @test "a state file of a future format is refused and left untouched" {
 	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
 	tdbtool "$HDPGP_HOME/state.tdb" store hdpgp:format 2 >/dev/null
