@@ -40,7 +40,7 @@
 
 /*
  * What went wrong, as the library knows it: set where the fact is known
- * (gpgme's error codes in keyring.c, the key rules in keystore.c), read by
+ * (gpgme's error codes in keyring.c, the key rules in the key index), read by
  * callers that decide on it, and turned into an exit status only by the
  * tools, through hd_exit_status.  No caller decides on an error's text.
  */

@@ -358,7 +358,10 @@ hd_key_roles(struct hd_state *st, struct hd_key *k, time_t now)
 	}
 }
 
-/* For hdpgp-key prefer: fpr serves addr, and the keys held for it are refused. */
+/*
+ * For hdpgp-key prefer: fpr serves addr, and the keys held for it are
+ * refused.
+ */
 static int
 prefer(struct hd_state *st, const char *addr, const char *fpr,
     struct hd_error *e)

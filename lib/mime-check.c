@@ -191,15 +191,13 @@ plain_boundary(const char *b)
 	    "TUVWXYZ0123456789'()+_,-./:=? ") == n;
 }
 
-#define MAX_DEPTH	64
-
 static const char *
 check_entity(GMimeObject *o, int depth)
 {
 	const char *why;
 	int i, n;
 
-	if (depth > MAX_DEPTH)
+	if (depth > MIME_MAX_DEPTH)
 		return NULL;	/* find() refuses it with its own reason */
 	if ((why = check_headers(o, GMIME_IS_MULTIPART(o))) != NULL)
 		return why;

@@ -521,14 +521,12 @@ pair_signatures(struct walk *w, GMimeMultipart *mp)
 	g_hash_table_destroy(byname);
 }
 
-#define MAX_DEPTH	64
-
 static void
 walk(struct walk *w, GMimeObject *o, int whole)
 {
 	int i, n;
 
-	if (++w->depth > MAX_DEPTH) {
+	if (++w->depth > MIME_MAX_DEPTH) {
 		struct hd_found *f = add_found(w, HD_FOUND_ERROR, 0);
 
 		if (f != NULL)

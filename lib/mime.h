@@ -8,6 +8,9 @@
 
 #include <gmime/gmime.h>
 
+/* How deep a MIME tree is read; mime-find.c refuses what is deeper. */
+#define MIME_MAX_DEPTH	64
+
 struct hd_msg {
 	GMimeMessage	*msg;
 	GByteArray	*wrap;		/* raw, lent to gmime's parser */
