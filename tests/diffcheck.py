@@ -5,6 +5,17 @@ see in a message, against what hdpgp says of it (issue 9).
   diffcheck.py read FILE...   Python's reading of each message, one JSON
                               object a line, the same members as
                               tests/diffcheck.rb prints (see there)
+  diffcheck.py clean RBJSONL FILE...
+                              property (a) below for each FILE, named
+                              NAME-N, where N is the number of X-Hdpgp-*
+                              fields hdpgp wrote on top: no bare CR or NUL
+                              in its top-level header block; Python's
+                              reading and Ruby's (RBJSONL: diffcheck.rb's
+                              lines for the same FILEs) have no error and
+                              see exactly N X-Hdpgp-* fields, none holding
+                              "forged"; N lines of FILE start with
+                              "X-Hdpgp-".  Prints one line per finding and
+                              exits 1 when there is one.
   diffcheck.py judge DIR GNUPGHOME PASSFILE...
                               judge hdpgp's verdicts on the messages in
                               DIR/in, given DIR/verify.c and DIR/decrypt.c
@@ -305,6 +316,37 @@ def check_a(raw, reading, ours, who):
     return errs
 
 
+def clean(rbjsonl, paths):
+    rb = {}
+    with open(rbjsonl) as f:
+        for line in f:
+            o = json.loads(line)
+            rb[o["file"]] = o
+    bad = []
+    for p in paths:
+        n = int(p.rsplit("-", 1)[1])
+        with open(p, "rb") as f:
+            raw = f.read()
+        hb = header_block(raw)
+        if b"\0" in hb:
+            bad.append("%s: NUL in the top-level header block" % p)
+        if re.search(rb"\r(?!\n)", hb):
+            bad.append("%s: bare CR in the top-level header block" % p)
+        for who, r in (("python", read(p)), ("ruby", rb.get(p))):
+            if r is None or r["error"] is not None:
+                bad.append("%s: %s cannot read it: %s" % (p, who, r and r["error"]))
+                continue
+            xs = [v for k, v in r["headers"] if k.lower().startswith("x-hdpgp-")]
+            if len(xs) != n or any("forged" in v for v in xs):
+                bad.append("%s: %s sees X-Hdpgp fields %r, not the %d hdpgp wrote" %
+                           (p, who, xs, n))
+        if len(re.findall(rb"(?m)^X-Hdpgp-", raw)) != n:
+            bad.append("%s: not %d lines start with X-Hdpgp-" % (p, n))
+    for b in bad:
+        print(b)
+    return 1 if bad else 0
+
+
 def check_b(reading, signers, gpg, who):
     """Every leaf READING sees is covered by a signature of a SIGNER."""
     s = reading["signed"]
@@ -449,6 +491,8 @@ def main(argv):
         for p in argv[1:]:
             print(json.dumps(read(p)))
         return 0
+    if len(argv) >= 3 and argv[0] == "clean":
+        return clean(argv[1], argv[2:])
     if len(argv) >= 3 and argv[0] == "judge":
         return judge(argv[1], argv[2], argv[3:])
     sys.exit(__doc__)

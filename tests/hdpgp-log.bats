@@ -404,13 +404,16 @@ alice_and_bob() {
 	done
 }
 
-@test "8 concurrent writers of 200 records each lose nothing" {
+@test "8 concurrent writers of 50 records each lose nothing" {
 	mkstate
 	printf 'From: a@example.org\nTo: b@example.org\nSubject: x\n\nunsigned\n' >"$HD/msg"
 	local i
+	# Leaks are the other tests' business: LeakSanitizer would double
+	# the time of these 400 runs.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 	for i in 1 2 3 4 5 6 7 8; do
 		(
-			for _ in $(seq 200); do
+			for _ in $(seq 50); do
 				rc=0
 				hdpgp-verify -c "$HD/msg" >/dev/null 2>>"$HD/err.$i" || rc=$?
 				[ "$rc" -eq 2 ] || echo "exit $rc" >>"$HD/err.$i"
@@ -421,15 +424,15 @@ alice_and_bob() {
 	run -0 cat "$HD"/err.*
 	assert_output ""
 	run -0 --separate-stderr hdpgp-log -n 100000 -j
-	assert_equal "${#lines[@]}" 1600
-	assert_equal "$(state_value log:next)" 1600
+	assert_equal "${#lines[@]}" 400
+	assert_equal "$(state_value log:next)" 400
 	run -0 jq -s -c 'map(.action + " " + .result) | unique' <<<"$output"
 	assert_output '["verify skipped"]'
 	run -0 tdbtool "$HDPGP_HOME/state.tdb" check
 	assert_output --partial "Database integrity is OK"
-	# every sequence number once: log:0 ... log:1599
+	# every sequence number once: log:0 ... log:399
 	run -0 bash -c "tdbdump '$HDPGP_HOME/state.tdb' | grep -c '^key(20) = \"log:[0-9a-f]\{16\}\"\$'"
-	assert_output 1600
+	assert_output 400
 }
 
 @test "reading the newest N costs the same with 30000 records as with 30" {
