@@ -435,6 +435,40 @@ alice_and_bob() {
 	assert_output 400
 }
 
+@test "a log record that cannot be written is said on stderr; the action goes on" {
+	mkstate
+	local long n msg=$HD/big
+	long=$(printf '%03000d' 0)
+	printf 'From: <a%s@example.org>\nTo: b@example.org\nMessage-ID: <%s@x>\nSubject: x\n\nunsigned\n' \
+	    "$long" "$long" >"$msg"
+	# The state file may not grow (SIGXFSZ ignored, so write(2) fails
+	# with EFBIG): a record larger than the room left in it cannot be
+	# written, whichever run first needs more room.
+	capped() {
+		(
+			trap '' XFSZ
+			ulimit -f "$(($(stat -c %s "$HDPGP_HOME/state.tdb") / 1024))"
+			"$@"
+		)
+	}
+	for n in $(seq 20); do
+		run -2 --separate-stderr capped hdpgp-verify -c "$msg"
+		assert_output $'X-Hdpgp-Signature: none\nX-Hdpgp-Encryption: none'
+		[ -z "$stderr" ] || break
+	done
+	assert_equal "$stderr" "hdpgp-verify: log: cannot write record"
+	# filter mode: the message is written whole, the warning said once
+	run -0 --separate-stderr capped stdout_to "$HD/out" hdpgp-verify "$msg"
+	assert_equal "$stderr" "hdpgp-verify: log: cannot write record"
+	tail -n 1 "$HD/out" | grep -qx unsigned
+	run -0 tdbtool "$HDPGP_HOME/state.tdb" check
+	assert_output --partial "Database integrity is OK"
+	# with room again, the next record is written
+	run -2 hdpgp-verify -c "$msg"
+	run -0 --separate-stderr hdpgp-log -n 1 -j
+	jq -e '.action == "verify"' <<<"$output"
+}
+
 @test "reading the newest N costs the same with 30000 records as with 30" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	# A state made by the tools, then 30000 records added by tdbrestore
