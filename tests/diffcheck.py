@@ -410,73 +410,97 @@ def signed_structure(reading):
         CLEAR.search(d) for d in leaf_data(reading))
 
 
-def judge(top, home, passfiles):
-    gpg = Gpg(home, passfiles)
-    rb = {}
+# What judge_one reads, set once for each worker process (judge).
+J = {}
+
+
+def judge_init(top, home, passfiles):
+    J["top"], J["gpg"] = top, Gpg(home, passfiles)
+    J["rb"] = {}
     with open(os.path.join(top, "rb.jsonl"), "rb") as f:
         for l in f:
             o = json.loads(l)
-            rb[o["file"]] = o
-    vc = c_lines(os.path.join(top, "verify.c"))
-    dc = c_lines(os.path.join(top, "decrypt.c"))
+            J["rb"][o["file"]] = o
+    J["vc"] = c_lines(os.path.join(top, "verify.c"))
+    J["dc"] = c_lines(os.path.join(top, "decrypt.c"))
+
+
+def readings(path):
+    py = read(path)
+    rr = J["rb"].get(path) or {"file": path, "error": "not read", "headers": [],
+                               "leaves": [], "signed": None, "ciphertexts": []}
+    return [("python", py), ("ruby", rr)]
+
+
+def judge_one(i):
+    """The findings and notes on message I, and whether hdpgp said
+    good/full and decrypted/full of it."""
+    top, gpg = J["top"], J["gpg"]
+    findings, notes, good, dec = [], [], 0, 0
+    src = os.path.join(top, "in", i)
+    rin = readings(src)
+    cts = {}
+    for who, r in rin:
+        for c in r["ciphertexts"]:
+            cts[c] = 1
+    for tool, lines, outdir in (("verify", J["vc"].get(i, []), "vout"),
+                                ("decrypt", J["dc"].get(i, []), "dout")):
+        out = os.path.join(top, outdir, i)
+        if not os.path.exists(out) or not lines:
+            continue
+        with open(out, "rb") as f:
+            raw = f.read()
+        rout = readings(out)
+        signers = good_full(lines)
+        dfull = tool == "decrypt" and decrypted_full(lines)
+        refs = None
+        if dfull:
+            dec += 1
+            pts = [p for p in (gpg.decrypt(unb64(c)) for c in cts) if p is not None]
+            refs = plain_refs(pts)
+        if signers:
+            good += 1
+        names = []
+        for who, r in rout:
+            errs = []
+            if r["error"]:
+                if signers or dfull:
+                    errs.append("%s cannot read it (%s), yet hdpgp says full" % (who, r["error"]))
+                else:
+                    notes.append("%s %s: %s cannot read it: %s" % (i, tool, who, r["error"]))
+                findings.extend("%s %s: %s" % (i, tool, e) for e in errs)
+                continue
+            errs += check_a(raw, r, lines, who)
+            if signers and not (dfull and not signed_structure(r)):
+                errs += check_b(r, signers, gpg, who)
+            if dfull:
+                if not refs:
+                    errs.append("decrypted, but no ciphertext any parser sees decrypts with stock gpg")
+                else:
+                    errs += check_c(r, refs, who)
+            findings.extend("%s %s: %s" % (i, tool, e) for e in errs)
+            names.append(sorted(n.lower() for n, _ in r["headers"]))
+            names.append(len([d for d in leaf_data(r) if not blank(d)]))
+        if len(names) == 4 and (names[0] != names[2] or names[1] != names[3]):
+            notes.append("%s %s: python and ruby differ: fields %s / %s, %s / %s leaves"
+                         % (i, tool, names[0], names[2], names[1], names[3]))
+    return findings, notes, good, dec
+
+
+def judge(top, home, passfiles):
+    """Every message judged, by as many processes as there are CPUs: the
+    suite waits for this file alone."""
+    import multiprocessing
     ids = sorted(os.listdir(os.path.join(top, "in")))
     findings, notes = [], []
     counts = {"good-full": 0, "decrypted-full": 0, "messages": len(ids)}
-
-    def readings(path):
-        py = read(path)
-        rr = rb.get(path) or {"file": path, "error": "not read", "headers": [],
-                              "leaves": [], "signed": None, "ciphertexts": []}
-        return [("python", py), ("ruby", rr)]
-
-    for i in ids:
-        src = os.path.join(top, "in", i)
-        rin = readings(src)
-        cts = {}
-        for who, r in rin:
-            for c in r["ciphertexts"]:
-                cts[c] = 1
-        for tool, lines, outdir in (("verify", vc.get(i, []), "vout"),
-                                    ("decrypt", dc.get(i, []), "dout")):
-            out = os.path.join(top, outdir, i)
-            if not os.path.exists(out) or not lines:
-                continue
-            with open(out, "rb") as f:
-                raw = f.read()
-            rout = readings(out)
-            signers = good_full(lines)
-            dfull = tool == "decrypt" and decrypted_full(lines)
-            refs = None
-            if dfull:
-                counts["decrypted-full"] += 1
-                pts = [p for p in (gpg.decrypt(unb64(c)) for c in cts) if p is not None]
-                refs = plain_refs(pts)
-            if signers:
-                counts["good-full"] += 1
-            names = []
-            for who, r in rout:
-                errs = []
-                if r["error"]:
-                    if signers or dfull:
-                        errs.append("%s cannot read it (%s), yet hdpgp says full" % (who, r["error"]))
-                    else:
-                        notes.append("%s %s: %s cannot read it: %s" % (i, tool, who, r["error"]))
-                    findings.extend("%s %s: %s" % (i, tool, e) for e in errs)
-                    continue
-                errs += check_a(raw, r, lines, who)
-                if signers and not (dfull and not signed_structure(r)):
-                    errs += check_b(r, signers, gpg, who)
-                if dfull:
-                    if not refs:
-                        errs.append("decrypted, but no ciphertext any parser sees decrypts with stock gpg")
-                    else:
-                        errs += check_c(r, refs, who)
-                findings.extend("%s %s: %s" % (i, tool, e) for e in errs)
-                names.append(sorted(n.lower() for n, _ in r["headers"]))
-                names.append(len([d for d in leaf_data(r) if not blank(d)]))
-            if len(names) == 4 and (names[0] != names[2] or names[1] != names[3]):
-                notes.append("%s %s: python and ruby differ: fields %s / %s, %s / %s leaves"
-                             % (i, tool, names[0], names[2], names[1], names[3]))
+    with multiprocessing.Pool(os.cpu_count() or 1, judge_init,
+                              (top, home, passfiles)) as pool:
+        for f, n, g, d in pool.imap(judge_one, ids, chunksize=8):
+            findings += f
+            notes += n
+            counts["good-full"] += g
+            counts["decrypted-full"] += d
     with open(os.path.join(top, "notes"), "w") as f:
         f.write("".join(n + "\n" for n in notes))
     for x in findings:

@@ -33,6 +33,10 @@ hd_setup() {
 	export HDPGP_HOME=$HD/s
 	EXT=$HD/ext
 	mkdir -m 700 "$EXT"
+	# Stock gpg, the other party: its agent protects the secret keys it
+	# imports with a cheap S2K count, as hdpgp's own does, or every
+	# signature and decryption pays a third of a second to unlock a key.
+	printf 's2k-count 65536\n' >"$EXT/gpg-agent.conf"
 	# The passphrases of the test keys, one file each.
 	local v
 	for v in ALICE BOB CAROL EXPIRED REVOKED REVUID; do
