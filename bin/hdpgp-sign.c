@@ -34,16 +34,6 @@ usage(int status)
 	exit(status);
 }
 
-/* -o: each message that failed is named; the others are in outdir. */
-static int
-report(const struct hd_batch_item *it, void *arg)
-{
-	(void)arg;
-	if (it->cause != 0)
-		tool_warn_lines(it->error);
-	return 0;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -92,7 +82,7 @@ main(int argc, char *argv[])
 		usage(EX_USAGE);
 	if (outdir != NULL) {
 		rc = hd_batch(dir, argv, argc, outdir, hd_batch_outgoing, &o,
-		    report, NULL);
+		    tool_report_failed, NULL);
 		return hd_exit_status(rc);
 	}
 	if ((rc = hd_outgoing(dir, argc ? argv[0] : NULL, &o, &out, &outlen,

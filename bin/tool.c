@@ -46,3 +46,16 @@ tool_say_warnings(void)
 	}
 	free(w);
 }
+
+/*
+ * hd_batch's callback for -o of the outgoing tools: each message that
+ * failed is named; the others are in the output directory.
+ */
+int
+tool_report_failed(const struct hd_batch_item *it, void *arg)
+{
+	(void)arg;
+	if (it->cause != 0)
+		tool_warn_lines(it->error);
+	return 0;
+}

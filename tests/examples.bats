@@ -14,14 +14,7 @@ import_keys() {
 	sgpg --import "$KEYS/bob.sec.asc" 2>/dev/null
 }
 
-setup_file() {
-	hd_file_setup
-	hd_fixture keys import_keys
-}
-
-teardown_file() {
-	hd_file_teardown
-}
+hd_keys_fixture
 
 setup() {
 	hd_setup

@@ -16,26 +16,7 @@ import_keys() {
 	sgpg --import "$KEYS/alice.pub.asc" 2>/dev/null
 }
 
-keys_in() {
-	hd_restore keys
-}
-
-setup_file() {
-	hd_file_setup
-	hd_fixture keys import_keys
-}
-
-teardown_file() {
-	hd_file_teardown
-}
-
-setup() {
-	hd_setup
-}
-
-teardown() {
-	hd_teardown
-}
+hd_keys_fixture
 
 @test "encrypt: a plain message without MIME headers" {
 	keys_in

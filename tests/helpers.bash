@@ -106,6 +106,29 @@ hd_fixture() {
 	)
 }
 
+# hd_keys_fixture: the hooks of a file whose tests start from the keys
+# its import_keys imports, once, as fixture "keys" (keys_in restores it
+# in a test).  setup and teardown are the plain ones, unless the file
+# defines its own after this call.
+hd_keys_fixture() {
+	setup_file() {
+		hd_file_setup
+		hd_fixture keys import_keys
+	}
+	teardown_file() {
+		hd_file_teardown
+	}
+	setup() {
+		hd_setup
+	}
+	teardown() {
+		hd_teardown
+	}
+	keys_in() {
+		hd_restore keys
+	}
+}
+
 # hd_restore NAME: the test's $HD holds a copy of fixture NAME.
 hd_restore() {
 	cp -a "$HD_FILE/$1/." "$HD/"

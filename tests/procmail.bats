@@ -15,14 +15,7 @@ import_keys() {
 	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
 }
 
-setup_file() {
-	hd_file_setup
-	hd_fixture keys import_keys
-}
-
-teardown_file() {
-	hd_file_teardown
-}
+hd_keys_fixture
 
 setup() {
 	hd_setup

@@ -7,14 +7,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-	hd_file_setup
-	hd_fixture keys import_keys
-}
-
-teardown_file() {
-	hd_file_teardown
-}
+hd_keys_fixture
 
 setup() {
 	hd_setup
