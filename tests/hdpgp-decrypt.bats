@@ -14,17 +14,7 @@ setup_file() {
 	[ ! -d "$CORPUS" ] || hd_fixture rt import_rt
 }
 
-teardown_file() {
-	hd_file_teardown
-}
-
-setup() {
-	hd_setup
-}
-
-teardown() {
-	hd_teardown
-}
+hd_plain_hooks
 
 # A word of every plaintext made here.  "-" is no base64 character, so no
 # armor or base64 can hold it by chance.

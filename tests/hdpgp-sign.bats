@@ -21,17 +21,7 @@ setup_file() {
 	hd_fixture alice import_alice
 }
 
-teardown_file() {
-	hd_file_teardown
-}
-
-setup() {
-	hd_setup
-}
-
-teardown() {
-	hd_teardown
-}
+hd_plain_hooks
 
 @test "sign: a plain message without MIME headers" {
 	alice_signs

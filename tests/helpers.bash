@@ -106,15 +106,9 @@ hd_fixture() {
 	)
 }
 
-# hd_keys_fixture: the hooks of a file whose tests start from the keys
-# its import_keys imports, once, as fixture "keys" (keys_in restores it
-# in a test).  setup and teardown are the plain ones, unless the file
-# defines its own after this call.
-hd_keys_fixture() {
-	setup_file() {
-		hd_file_setup
-		hd_fixture keys import_keys
-	}
+# hd_plain_hooks: teardown_file, setup and teardown as most files have
+# them; a file's own, defined after this call, win.
+hd_plain_hooks() {
 	teardown_file() {
 		hd_file_teardown
 	}
@@ -123,6 +117,17 @@ hd_keys_fixture() {
 	}
 	teardown() {
 		hd_teardown
+	}
+}
+
+# hd_keys_fixture: the hooks of a file whose tests start from the keys
+# its import_keys imports, once, as fixture "keys" (keys_in restores it
+# in a test), and hd_plain_hooks.
+hd_keys_fixture() {
+	hd_plain_hooks
+	setup_file() {
+		hd_file_setup
+		hd_fixture keys import_keys
 	}
 	keys_in() {
 		hd_restore keys
