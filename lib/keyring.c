@@ -172,13 +172,13 @@ make_first_files(struct hd_state *st, const char *home, struct hd_error *e)
 	gpgme_key_t k;
 	char *src, *dst, *scratch;
 	size_t i;
-	int rc = 0;
+	int rc = 0, made;
 
 	dst = g_build_filename(home, "trustdb.gpg", NULL);
-	i = g_file_test(dst, G_FILE_TEST_EXISTS) ||
+	made = g_file_test(dst, G_FILE_TEST_EXISTS) ||
 	    !g_file_test(home, G_FILE_TEST_IS_DIR);
 	g_free(dst);
-	if (i)
+	if (made)
 		return 0;
 	if ((rc = hd_gpg_scratch(st, &g, e)) != 0)
 		return rc;

@@ -440,6 +440,18 @@ $ALICE_FPR serves       alice@example.com"
 	[ "$(sha256sum <"$HDPGP_HOME/state.tdb")" = "$sum" ]
 }
 
+@test "a tdb file with records but no version is not ours: refused, left untouched" {
+	local sum
+	mkdir -m 700 -p "$HDPGP_HOME"
+	printf '{\nkey(3) = "foo"\ndata(3) = "bar"\n}\n' | tdbrestore "$HDPGP_HOME/state.tdb"
+	chmod 600 "$HDPGP_HOME/state.tdb"
+	sum=$(sha256sum <"$HDPGP_HOME/state.tdb")
+	run -78 hdpgp-key list
+	assert_output "hdpgp-key: $HDPGP_HOME/state.tdb: not an hdpgp state file"
+	run -78 hdpgp-key import "$KEYS/alice.pub.asc"
+	[ "$(sha256sum <"$HDPGP_HOME/state.tdb")" = "$sum" ]
+}
+
 @test "a state directory other users can write is refused" {
 	hdpgp-key import "$KEYS/alice.pub.asc" >/dev/null
 	chmod 0770 "$HDPGP_HOME"
