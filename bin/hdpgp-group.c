@@ -141,11 +141,10 @@ cmd_set(int argc, char **argv)
 	if ((rc = hd_group_valid(argv[optind], set.address, mask, &e)) != 0)
 		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	st = open_state(1);
-	if ((rc = hd_group_set(st, argv[optind], &set, mask, &e)) != 0) {
-		hd_state_close(st);
-		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
-	}
+	rc = hd_group_set(st, argv[optind], &set, mask, &e);
 	hd_state_close(st);
+	if (rc != 0)
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	return 0;
 }
 
@@ -181,11 +180,10 @@ cmd_show(int argc, char **argv)
 	if (argc != 2)
 		usage(EX_USAGE);
 	st = open_state(0);
-	if ((rc = hd_group_get(st, argv[1], &g, &e)) != 0) {
-		hd_state_close(st);
-		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
-	}
+	rc = hd_group_get(st, argv[1], &g, &e);
 	hd_state_close(st);
+	if (rc != 0)
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	print_group(&g);
 	hd_group_free(&g);
 	return 0;
@@ -202,11 +200,10 @@ cmd_delete(int argc, char **argv)
 		usage(EX_USAGE);
 	/* Only an existing group can be deleted: no state is made. */
 	st = open_state(0);
-	if ((rc = hd_group_delete(st, argv[1], &e)) != 0) {
-		hd_state_close(st);
-		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
-	}
+	rc = hd_group_delete(st, argv[1], &e);
 	hd_state_close(st);
+	if (rc != 0)
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	return 0;
 }
 
@@ -237,11 +234,10 @@ cmd_check(int argc, char **argv)
 	if (argc == 3 && (rc = hd_read_file(argv[2], &draft, &len, &e)) != 0)
 		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	st = open_state(0);
-	if ((rc = hd_group_decide(st, argv[1], draft, len, &d, &e)) != 0) {
-		hd_state_close(st);
-		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
-	}
+	rc = hd_group_decide(st, argv[1], draft, len, &d, &e);
 	hd_state_close(st);
+	if (rc != 0)
+		errx(hd_exit_status(rc), "%s", hd_error_text(&e));
 	if (json) {
 		s = hd_decision_json(argv[1], &d);
 		printf("%s\n", s);
