@@ -31,7 +31,7 @@ teardown() {
 	local h
 	# the agents of the throw-away key homes made by mkkey
 	for h in "$HD"/k[0-9]*; do
-		[ -d "$h" ] && gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null
+		hd_agent_may_run "$h" && gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null
 	done
 	hd_teardown
 }

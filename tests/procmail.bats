@@ -26,7 +26,7 @@ setup() {
 }
 
 teardown() {
-	[ -d "$SND/gnupg" ] && gpgconf --homedir "$SND/gnupg" --kill gpg-agent 2>/dev/null
+	hd_agent_may_run "$SND/gnupg" && gpgconf --homedir "$SND/gnupg" --kill gpg-agent 2>/dev/null
 	hd_teardown
 }
 
