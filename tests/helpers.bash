@@ -334,13 +334,17 @@ crlf() {
 
 # The log records of the state, oldest first, one JSON object a line (tdbdump escapes
 # what is not printable, and " and \, as \XX).
+# Every backslash in tdbdump's output starts a \XX, so one printf %b
+# decodes them all (bash's read, a line at a time, reads a pipe a byte a
+# system call).
 hd_log() {
-	tdbdump "$HDPGP_HOME/state.tdb" |
+	local recs
+	recs=$(tdbdump "$HDPGP_HOME/state.tdb" |
 	    awk '/^key\(/ { inlog = $0 ~ /= "log:[0-9a-f]+"$/; seq = $3; next }
 		/^data\(/ && inlog { sub(/^data\([0-9]+\) = "/, ""); sub(/"$/, "")
 			print seq "\t" $0 }' | sort | cut -f2- |
-	    sed 's/\\\([0-9A-Fa-f][0-9A-Fa-f]\)/\\x\1/g' |
-	    while IFS= read -r line; do printf '%b\n' "$line"; done
+	    sed 's/\\\([0-9A-Fa-f][0-9A-Fa-f]\)/\\x\1/g')
+	[ -z "$recs" ] || printf '%b\n' "$recs"
 }
 
 # The long key IDs an OpenPGP message is encrypted to, sorted.
@@ -383,9 +387,12 @@ mkforward() {
 # and the real program then runs on the same input: differential.bats
 # later asks Python's and Ruby's parsers about each of them.  Calls
 # through other programs (setsid, strace, xargs, bash -c) are not seen.
+# The name for the next collected message, in HD_CFILE: named by the test
+# file, the process and a random number, with no program started (a
+# mkdir and a mktemp for every call were a tenth of the suite's programs).
 hd_collect_file() {
-	mkdir -p "$HDPGP_COLLECT"
-	mktemp "$HDPGP_COLLECT/${BATS_TEST_FILENAME##*/}.XXXXXX"
+	[ -d "$HDPGP_COLLECT" ] || mkdir -p "$HDPGP_COLLECT"
+	HD_CFILE=$HDPGP_COLLECT/${BATS_TEST_FILENAME##*/}.$BASHPID.$SRANDOM$SRANDOM
 }
 
 # hd_collect TOOL ARGS...: keep the FILEs of ARGS; exit 0 when the message
@@ -405,7 +412,8 @@ hd_collect() {
 		-?*) ;;
 		*)
 			files=1
-			[ -f "$a" ] && [ -r "$a" ] && cp -- "$a" "$(hd_collect_file)" ;;
+			[ -f "$a" ] && [ -r "$a" ] && hd_collect_file &&
+			    cp -- "$a" "$HD_CFILE" ;;
 		esac
 	done
 	[ "$files" = 0 ]
@@ -417,9 +425,11 @@ hd_collect_run() {
 	if hd_collect "$tool" "$@"; then
 		if [ -f /dev/stdin ]; then
 			# a file: copied by a reopening, the offset of fd 0 stays
-			cp /dev/stdin "$(hd_collect_file)" 2>/dev/null
+			hd_collect_file
+			cp /dev/stdin "$HD_CFILE" 2>/dev/null
 		elif [ -p /dev/stdin ]; then
-			tee -- "$(hd_collect_file)" | command "$tool" "$@"
+			hd_collect_file
+			tee -- "$HD_CFILE" | command "$tool" "$@"
 			return
 		fi
 	fi
