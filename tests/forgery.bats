@@ -10,14 +10,15 @@ load helpers
 load vectors
 
 setup_file() { fv_setup_file; }
-teardown_file() { hd_file_teardown; }
-setup() { fv_setup; }
-teardown() {
+# The outputs of every test (clean_header), checked once for the file.
+teardown_file() {
 	local rc=0
 	check_clean_headers || rc=$?
-	fv_teardown
+	hd_file_teardown
 	return "$rc"
 }
+setup() { fv_setup; }
+teardown() { fv_teardown; }
 
 # Both parsers' reading of FILE, one JSON object each.
 readings() {
@@ -25,23 +26,24 @@ readings() {
 	ruby "$HDPGP_SRCDIR/tests/diffcheck.rb" "$1"
 }
 
-# clean_header OUT [N]: OUT is kept, and checked with the test's other
-# outputs when it ends (check_clean_headers, from teardown): no field in
+# clean_header OUT [N]: OUT is kept as tN.K-N (test N's K-th), and checked
+# with every test's outputs when the file ends (check_clean_headers, from
+# teardown_file, which bats reports as a test of its own): no field in
 # its top-level header block holds a bare CR or a NUL, and neither parser
 # sees an X-Hdpgp-* field but the N (2) hdpgp wrote on top, nor the forged
-# verdict.  One Python and one Ruby for a whole test: Ruby's mail gem
-# takes half a second to start.
+# verdict.  One Python and one Ruby for the file, not for each test:
+# Ruby's mail gem takes half a second to start.
 clean_header() {
 	CLEAN_N=$((${CLEAN_N:-0} + 1))
-	mkdir -p "$HD/clean"
-	cp "$1" "$HD/clean/$CLEAN_N-${2:-2}"
+	mkdir -p "$HD_FILE/clean"
+	cp "$1" "$HD_FILE/clean/t$BATS_TEST_NUMBER.$CLEAN_N-${2:-2}"
 }
 
 check_clean_headers() {
-	[ -d "$HD/clean" ] || return 0
-	ruby "$HDPGP_SRCDIR/tests/diffcheck.rb" "$HD"/clean/* >"$HD/clean.rb" &&
-	    python3 "$HDPGP_SRCDIR/tests/diffcheck.py" clean "$HD/clean.rb" \
-	    "$HD"/clean/*
+	[ -d "$HD_FILE/clean" ] || return 0
+	ruby "$HDPGP_SRCDIR/tests/diffcheck.rb" "$HD_FILE"/clean/* >"$HD_FILE/clean.rb" &&
+	    python3 "$HDPGP_SRCDIR/tests/diffcheck.py" clean "$HD_FILE/clean.rb" \
+	    "$HD_FILE"/clean/*
 }
 
 # No line of $output calls anything good and fully covered, or decrypted.
