@@ -275,15 +275,10 @@ check_encrypted() {
 # attachment, also left in $HD/att.bin), alternative.
 mkmail() {
 	local kind=$1
-	cat <<-EOF
-	From: Alice Helpdesk <alice@example.com>
-	To: Bob Customer <bob@example.org>
-	Subject: Ticket #42: $kind
-	Date: Mon, 01 Jul 2024 12:00:00 +0000
-	Message-ID: <$kind.42@helpdesk.example.com>
-	X-Ticket: 42,
-	 folded
-	EOF
+	printf '%s\n' 'From: Alice Helpdesk <alice@example.com>' \
+	    'To: Bob Customer <bob@example.org>' "Subject: Ticket #42: $kind" \
+	    'Date: Mon, 01 Jul 2024 12:00:00 +0000' \
+	    "Message-ID: <$kind.42@helpdesk.example.com>" 'X-Ticket: 42,' ' folded'
 	case $kind in
 	plain)
 		printf '\nHello Bob,\n\nyour ticket has been answered.\n\n-- \nAlice\n' ;;
