@@ -36,7 +36,7 @@ readings() {
 clean_header() {
 	CLEAN_N=$((${CLEAN_N:-0} + 1))
 	mkdir -p "$HD_FILE/clean"
-	cp "$1" "$HD_FILE/clean/t$BATS_TEST_NUMBER.$CLEAN_N-${2:-2}"
+	hd_copy "$1" "$HD_FILE/clean/t$BATS_TEST_NUMBER.$CLEAN_N-${2:-2}"
 }
 
 check_clean_headers() {
