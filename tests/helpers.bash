@@ -414,12 +414,12 @@ mkforward() {
 	printf '\n--fwd--\n'
 }
 
-# --- the collection for tests/differential.bats ---
+# --- the collection for the differential check (tests/differential.bash) ---
 
 # With HDPGP_COLLECT=DIR (make check sets it), every message a test gives
 # hdpgp-verify or hdpgp-decrypt (stdin, or each FILE) is also kept in DIR,
-# and the real program then runs on the same input: differential.bats
-# later asks Python's and Ruby's parsers about each of them.  Calls
+# and the real program then runs on the same input: differential*.bats
+# later ask Python's and Ruby's parsers about each of them.  Calls
 # through other programs (setsid, strace, xargs, bash -c) are not seen.
 # The name for the next collected message, in HD_CFILE: named by the test
 # file, the process and a random number, with no program started (a

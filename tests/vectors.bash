@@ -1,5 +1,5 @@
 # Forged-verdict vectors of issue 9, built from scratch at test time, for
-# tests/forgery.bats (which asserts the verdicts) and tests/differential.bats
+# tests/forgery.bats (which asserts the verdicts) and tests/differential.bash
 # (which feeds them to Python's and Ruby's parsers when it runs alone).
 # Load after helpers.bash; fv_setup_file, fv_setup and fv_teardown are a
 # file's setup_file, setup and teardown.
@@ -450,7 +450,7 @@ fv_names() {
 }
 
 # fv_all DIR: every vector of this file, LF and CRLF, into DIR (for
-# differential.bats when it runs alone).
+# differential*.bats when run alone).
 fv_all() {
 	local d=$1 k f
 	mkdir -p "$d"
