@@ -19,8 +19,7 @@
 # while the last test files still run, not after them: the messages of
 # hdpgp-verify.bats, hdpgp-decrypt.bats and forgery.bats (nine in ten),
 # by differential-early.bats as soon as those three end; the rest by
-# differential.bats, last.  A file sets DIFF_FROM or DIFF_NOT before it
-# loads this one.
+# differential.bats, last.  Each file sets DIFF_PART, early or rest.
 
 # Its own calls are not collected.
 unset -f hdpgp-verify hdpgp-decrypt
@@ -61,21 +60,22 @@ all_keys() {
 	return 0
 }
 
+# The test files whose messages differential-early.bats judges: the three
+# that give nine in ten of them.  Makefile.am runs it as they end.
+DIFF_EARLY="hdpgp-verify.bats hdpgp-decrypt.bats forgery.bats"
+
 # The messages, once each, named by their SHA-256, into $D/in: the
-# collected ones (up to 1 MiB each) that the test files named in
-# DIFF_FROM gave (or, with DIFF_FROM empty, all but those of the files in
-# DIFF_NOT), or the vectors.  helpers.bash names a collected message
-# after the test file: FILE.bats.PID.RANDOM.
+# collected ones (up to 1 MiB each) of part DIFF_PART (early: those the
+# files in DIFF_EARLY gave; rest: all the others), or the vectors.
+# helpers.bash names a collected message after its test file:
+# FILE.bats.PID.RANDOM.
 gather() {
 	local n=0 f sel=()
-	for f in ${DIFF_FROM:-${DIFF_NOT:-}}; do
+	for f in $DIFF_EARLY; do
 		sel+=(${sel[0]+-o} -name "$f.*")
 	done
-	if [ -n "${DIFF_FROM:-}" ]; then
-		sel=(\( "${sel[@]}" \))
-	elif [ "${#sel[@]}" -gt 0 ]; then
-		sel=(! \( "${sel[@]}" \))
-	fi
+	sel=(\( "${sel[@]}" \))
+	[ "$DIFF_PART" = early ] || sel=(! "${sel[@]}")
 	if [ -d "${HDPGP_COLLECT:-}" ]; then
 		find "$HDPGP_COLLECT" -type f -size -1025k "${sel[@]}" -print0 |
 		    keep_unique
@@ -89,7 +89,7 @@ gather() {
 
 # The files named on stdin (NUL after each) into $D/in, named by the first
 # 24 hex digits of their SHA-256, once each: one process for them all,
-# not a cp per file (thousands are collected; this file runs alone, last).
+# not a cp per file (thousands are collected).
 keep_unique() {
 	python3 -c '
 import hashlib, os, sys
@@ -129,10 +129,8 @@ differential_check() {
 	echo "# $n messages" >&3
 	(
 		cd "$D/in" || exit 1
-		# shellcheck disable=SC2035
 		{ batches hdpgp-verify -c >"$D/verify.c" 2>"$D/verify.err"
 		  batches hdpgp-verify -o "$D/vout" 2>>"$D/verify.err"; } &
-		# shellcheck disable=SC2035
 		{ batches hdpgp-decrypt -c >"$D/decrypt.c" 2>"$D/decrypt.err"
 		  batches hdpgp-decrypt -o "$D/dout" 2>>"$D/decrypt.err"; } &
 		wait
@@ -141,8 +139,7 @@ differential_check() {
 	# every message has its verdicts
 	run -0 bash -c 'cut -d: -f1 "$1" | sort -u | wc -l' _ "$D/verify.c"
 	[ "$output" -gt 0 ]
-	# Ruby's reading in two halves side by side: the suite waits for this
-	# file alone.
+	# Ruby's reading in two halves side by side (Ruby takes one core).
 	local files=("$D"/in/* "$D"/vout/* "$D"/dout/*) half pid
 	half=$((${#files[@]} / 2))
 	ruby "$HDPGP_SRCDIR/tests/diffcheck.rb" "${files[@]:0:half}" >"$D/rb.1" &
